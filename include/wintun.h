@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wintun for Linux: the public API.
+ *
+ * Wintun's API (names and semantics of wintun.dll 0.14, plus a few functions
+ * of the 0.8 API) on Linux: UTF-8 names, fixed-width integers, an eventfd as
+ * the read-wait event, opaque handles.  A function that fails returns NULL,
+ * false or 0 and sets errno; where the cause is something the caller can fix,
+ * the logger (WintunSetLogger) also receives a line that says what was wrong.
+ *
+ *   errno       Wintun error              meaning
+ *   EAGAIN      ERROR_NO_MORE_ITEMS       ring empty: wait on the read-wait event
+ *   ENOBUFS     ERROR_BUFFER_OVERFLOW     send ring full
+ *   ESHUTDOWN   ERROR_HANDLE_EOF          session ended, engine stopped, adapter gone
+ *   EBADMSG     ERROR_INVALID_DATA        ring content corrupt
+ *   ENOENT      ERROR_FILE_NOT_FOUND      no such adapter
+ *   EEXIST      ERROR_ALREADY_EXISTS      adapter name taken
+ *   EINVAL      ERROR_INVALID_PARAMETER   bad capacity, size, name, NULL handle
+ *   EPERM       ERROR_ACCESS_DENIED       no CAP_NET_ADMIN / not allowed
+ *
+ * The shared-memory ring protocol is in <wintun/ring.h>.
+ */
+#ifndef WINTUN_H
+#define WINTUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wintun/ring.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(WINTUN_BUILDING_LIBRARY)
+#define WINTUN_API __attribute__((visibility("default")))
+#else
+#define WINTUN_API
+#endif
+
+/** Minimum ring capacity (128 KiB). */
+#define WINTUN_MIN_RING_CAPACITY WINTUN_RING_MIN_CAPACITY
+/** Maximum ring capacity (64 MiB). */
+#define WINTUN_MAX_RING_CAPACITY WINTUN_RING_MAX_CAPACITY
+/** Maximum IP packet size. */
+#define WINTUN_MAX_IP_PACKET_SIZE WINTUN_RING_MAX_PACKET_SIZE
+
+/** A session: two rings shared with the engine thread that serves them. */
+typedef struct wintun_session *WINTUN_SESSION_HANDLE;
+
+/** Level of a log message. */
+typedef enum WINTUN_LOGGER_LEVEL {
+	WINTUN_LOG_INFO, /**< informational */
+	WINTUN_LOG_WARN, /**< warning */
+	WINTUN_LOG_ERR,  /**< error */
+} WINTUN_LOGGER_LEVEL;
+
+/**
+ * Receives the library's diagnostic messages.
+ * @Level: the message level.
+ * @Timestamp: nanoseconds since the Unix epoch (CLOCK_REALTIME).
+ * @Message: the message text, UTF-8, no trailing newline; valid only during
+ * the call.
+ * May be called from several threads at once, including engine threads:
+ * serialize inside the callback if needed, and do not call back into the
+ * library from it.
+ */
+typedef void (*WINTUN_LOGGER_CALLBACK)(WINTUN_LOGGER_LEVEL Level, uint64_t Timestamp,
+				       const char *Message);
+
+/**
+ * Sets the logger callback.  The library logs nothing until one is set.
+ * @NewLogger: the new global logger, or NULL to disable logging.
+ * Thread-safe; may be called at any time from any thread.
+ */
+WINTUN_API void WintunSetLogger(WINTUN_LOGGER_CALLBACK NewLogger);
+
+/**
+ * Returns the version of the running library, (major << 16) | minor.
+ * On Linux the library plays the role of Wintun's driver, so its version is
+ * the "driver" version.  Never fails.
+ */
+WINTUN_API uint32_t WintunGetRunningDriverVersion(void);
+
+/**
+ * Retrieves one packet from the session's Send ring (packets the OS sent out
+ * of the adapter).  The packet stays valid, and may be modified in place,
+ * until it is released with WintunReleaseReceivePacket.  Pad records are
+ * skipped.  Thread-safe.
+ * @Session: the session.
+ * @PacketSize: receives the packet's size in bytes.
+ * Returns a pointer to the layer-3 packet (IPv4 or IPv6; in offload mode a
+ * virtio_net_hdr then the packet), or NULL with errno:
+ *   EINVAL     Session or PacketSize is NULL;
+ *   EAGAIN     the ring is empty: wait on WintunGetReadWaitEvent() (or call
+ *              WintunWaitForPacket) and try again.  The call has already armed
+ *              the wake-up, so waiting right after it cannot miss a packet;
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt; the ring stays stopped.
+ */
+WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE Session, uint32_t *PacketSize);
+
+/**
+ * Releases a packet returned by WintunReceivePacket, handing its ring space
+ * back to the engine.  Packets may be released in any order; space is
+ * reclaimed in ring order.  Thread-safe.
+ * @Session: the session.
+ * @Packet: a packet obtained from WintunReceivePacket on this session and not
+ * released yet.  A NULL Session or Packet is ignored (errno EINVAL, logged).
+ */
+WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE Session, const uint8_t *Packet);
+
+/**
+ * Allocates space for a packet in the session's Receive ring (packets the
+ * client injects into the OS).  Fill it, then call WintunSendPacket.
+ * Thread-safe: the order of WintunAllocateSendPacket calls is the order in
+ * which packets reach the adapter.
+ * @Session: the session.
+ * @PacketSize: exact packet size, 1 to WINTUN_MAX_IP_PACKET_SIZE.
+ * Returns a pointer to PacketSize writable bytes, or NULL with errno:
+ *   EINVAL     Session is NULL, or PacketSize is 0 or too large;
+ *   ENOBUFS    the ring is full (drop the packet, or retry later);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the engine found the ring corrupt and stopped reading it.
+ */
+WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE Session, uint32_t PacketSize);
+
+/**
+ * Sends a packet allocated with WintunAllocateSendPacket and releases its
+ * buffer.  Packets go out in allocation order, so a packet may wait for
+ * earlier allocations to be sent.  Wakes the engine if it sleeps.
+ * Thread-safe.
+ * @Session: the session.
+ * @Packet: a packet from WintunAllocateSendPacket on this session, not sent
+ * yet.  A NULL Session or Packet is ignored (errno EINVAL, logged).
+ */
+WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE Session, const uint8_t *Packet);
+
+/**
+ * Returns the session's read-wait event: an eventfd (counter mode,
+ * non-blocking) that becomes readable when packets arrive after
+ * WintunReceivePacket failed with EAGAIN, and when the session ends.  Poll it
+ * (poll, epoll) for POLLIN, then read 8 bytes from it to reset it before
+ * calling WintunReceivePacket again.  The descriptor belongs to the session:
+ * do not close it.
+ * @Session: the session.
+ * Returns the descriptor, or -1 with errno EINVAL for a NULL session.
+ */
+WINTUN_API int WintunGetReadWaitEvent(WINTUN_SESSION_HANDLE Session);
+
+/**
+ * Tells whether WintunReceivePacket would find a packet, without taking it
+ * and without arming the wake-up (Wintun 0.8 API).  Thread-safe.
+ * @Session: the session.
+ * Returns true if a packet is ready.  Returns false with errno 0 if the ring
+ * is empty, and false with errno EINVAL, ESHUTDOWN or EBADMSG as
+ * WintunReceivePacket would.
+ */
+WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
+
+/**
+ * Waits until a packet is available on the session's Send ring, the session
+ * ends or the timeout expires (Wintun 0.8 API).  Thread-safe.
+ * @Session: the session.
+ * @Milliseconds: the timeout; UINT32_MAX waits forever; 0 only checks.
+ * Returns true when a packet is ready.  Otherwise false with errno:
+ *   ETIMEDOUT  nothing arrived in time;
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt;
+ *   EINVAL     Session is NULL.
+ */
+WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Milliseconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WINTUN_H */

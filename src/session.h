@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A session: a pair of rings with their events (what the engine serves) plus
+ * the client-side state of wintun.dll (what WintunReceivePacket and friends
+ * use).  The engine drives the other half of the same object.
+ */
+#ifndef WINTUN_SESSION_H
+#define WINTUN_SESSION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memory.h"
+#include "wintun/ring.h"
+
+/* The rings as the engine sees them; owned by the session or, for a raw ring
+ * registration, by the client. */
+struct wt_ring_pair {
+	WINTUN_REGISTER_RINGS desc;
+	uint32_t capacity;
+	struct wt_mem send_mem, recv_mem; /* empty when the client owns them */
+	bool own_events;                  /* close the eventfds with the pair */
+};
+
+/* Client side of the Send ring (the client consumes). */
+struct wt_send_consumer {
+	pthread_mutex_t lock;
+	uint32_t head;         /* next record to hand out; SENTINEL once stopped */
+	uint32_t head_release; /* first record not released yet */
+	uint32_t outstanding;  /* records (packets and pads) handed out, not released */
+	int stop_errno;        /* why it stopped: ESHUTDOWN or EBADMSG */
+};
+
+/* Client side of the Receive ring (the client produces). */
+struct wt_recv_producer {
+	pthread_mutex_t lock;
+	uint32_t tail;         /* next allocation */
+	uint32_t tail_release; /* first record not sent yet */
+	uint32_t outstanding;  /* records allocated, not published */
+};
+
+struct wt_engine;
+struct wt_port;
+
+struct wintun_session {
+	struct wt_ring_pair rings;
+	struct wt_send_consumer send;
+	struct wt_recv_producer recv;
+	struct wt_engine *engine; /* the thread that serves this session */
+	struct wt_port *port;     /* this session's state inside that engine */
+};
+
+/*
+ * Allocate a ring pair of @capacity (validated, logged) with fresh eventfds.
+ * @numa_node < 0: no placement.  Returns 0 or a negative errno.
+ */
+int wt_ring_pair_alloc(struct wt_ring_pair *pair, uint32_t capacity, int numa_node, bool hugepages);
+
+/*
+ * Adopt a raw-ring client's registration: check it (capacity, sizes,
+ * pointers, indexes, events) and refer to its memory without owning it.
+ * Returns 0 or -EINVAL with a log line that says what was wrong.
+ */
+int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *desc);
+
+void wt_ring_pair_free(struct wt_ring_pair *pair);
+
+/*
+ * A session over a fresh ring pair, not attached to any engine yet (tests
+ * attach a thread of their own that plays the engine).  Returns 0 or a
+ * negative errno.
+ */
+int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
+		      struct wintun_session **out);
+void wt_session_destroy(struct wintun_session *session);
+
+/* Engine side, when a session ends: mark both rings closed and wake the
+ * client (Send.Tail = Receive.Head = SENTINEL). */
+void wt_ring_pair_close(struct wt_ring_pair *pair);
+
+#endif

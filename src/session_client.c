@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of a session: what wintun.dll does on Windows.  The client
+ * consumes the Send ring (receive/release) and produces into the Receive ring
+ * (allocate/send).  Each direction has one lock, as in wintun.dll: the fast
+ * path is an uncontended mutex plus a few loads and stores in shared memory.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+#include "atomic.h"
+#include "log.h"
+#include "ring_sync.h"
+#include "session.h"
+
+/* ---- Send ring: the client consumes ---------------------------------- */
+
+static int send_stop_locked(struct wintun_session *s, int err)
+{
+	if (err == EBADMSG) {
+		/* Tell the engine to stop producing; pairs with its load-acquire
+		 * of Send.Head. */
+		wt_store_release(&s->rings.desc.Send.Ring->Head, WINTUN_RING_SENTINEL);
+	}
+	s->send.stop_errno = err;
+	return -err;
+}
+
+/* Pads the engine left are freed at once when no packet before them is still
+ * out, otherwise counted so that the release walk passes over them. */
+static void send_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
+{
+	s->send.head = wintun_ring_next(s->send.head, wintun_ring_record_len(size_word),
+					s->rings.capacity);
+	if (s->send.outstanding) {
+		s->send.outstanding++;
+		return;
+	}
+	s->send.head_release = s->send.head;
+	/* Pairs with the engine's load-acquire of Send.Head. */
+	wt_store_release(&s->rings.desc.Send.Ring->Head, s->send.head);
+}
+
+/*
+ * Find the next packet record at send.head, skipping pads.  With @arm, an
+ * empty ring arms the wake-up (Alertable handshake) before reporting EAGAIN.
+ * Returns 0 with *rec set, or -EAGAIN, -ESHUTDOWN, -EBADMSG.
+ */
+static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, bool arm)
+{
+	WINTUN_RING *ring = s->rings.desc.Send.Ring;
+	uint32_t cap = s->rings.capacity;
+	uint32_t tail, word;
+
+	if (s->send.stop_errno)
+		return -s->send.stop_errno;
+	/* Pairs with the store-release of Tail in wt_ring_publish (engine). */
+	tail = wt_load_acquire(&ring->Tail);
+	for (;;) {
+		if (tail == WINTUN_RING_SENTINEL)
+			return send_stop_locked(s, ESHUTDOWN);
+		if (!wintun_ring_offset_valid(tail, cap)) {
+			wt_err("send ring: tail %u is not an aligned offset below %u", tail, cap);
+			return send_stop_locked(s, EBADMSG);
+		}
+		if (s->send.head == tail) {
+			if (!arm || wt_ring_arm(ring, tail))
+				return -EAGAIN;
+			tail = wt_load_acquire(&ring->Tail); /* moved while arming */
+			continue;
+		}
+		word = wintun_ring_record(ring, s->send.head)->Size;
+		if (!wintun_ring_record_valid(s->send.head, tail, cap, word, true)) {
+			wt_err("send ring: bogus record at %u (size word 0x%08x, tail %u)",
+			       s->send.head, word, tail);
+			return send_stop_locked(s, EBADMSG);
+		}
+		if (!wintun_ring_record_is_pad(word)) {
+			*rec = wintun_ring_record(ring, s->send.head);
+			return 0;
+		}
+		send_skip_pad_locked(s, word);
+	}
+}
+
+WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *PacketSize)
+{
+	WINTUN_PACKET *rec;
+	int ret;
+
+	if (!s || !PacketSize) {
+		wt_err("WintunReceivePacket: %s is NULL", s ? "PacketSize" : "session");
+		return wt_fail_ptr(-EINVAL);
+	}
+	pthread_mutex_lock(&s->send.lock);
+	ret = send_peek_locked(s, &rec, true);
+	if (ret) {
+		pthread_mutex_unlock(&s->send.lock);
+		return wt_fail_ptr(ret);
+	}
+	*PacketSize = rec->Size;
+	s->send.head = wintun_ring_next(s->send.head, rec->Size, s->rings.capacity);
+	s->send.outstanding++;
+	pthread_mutex_unlock(&s->send.lock);
+	return rec->Data;
+}
+
+/* Offset of the record holding @packet in @ring, or UINT32_MAX if @packet
+ * cannot be a record's data there. */
+static uint32_t record_offset(const WINTUN_RING *ring, uint32_t cap, const uint8_t *packet)
+{
+	uintptr_t data = (uintptr_t)ring->Data + sizeof(WINTUN_PACKET);
+	uintptr_t p = (uintptr_t)packet;
+	uint32_t off;
+
+	if (p < data || p - data >= cap)
+		return UINT32_MAX;
+	off = (uint32_t)(p - data);
+	return wintun_ring_offset_valid(off, cap) ? off : UINT32_MAX;
+}
+
+/* True if @off lies in [from, to) going round the ring. */
+static bool in_window(uint32_t off, uint32_t from, uint32_t to, uint32_t cap)
+{
+	return wintun_ring_wrap(off - from, cap) < wintun_ring_wrap(to - from, cap);
+}
+
+WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
+{
+	WINTUN_RING *ring;
+	uint32_t off, cap;
+
+	if (!s || !Packet) {
+		wt_err("WintunReleaseReceivePacket: %s is NULL", s ? "packet" : "session");
+		errno = EINVAL;
+		return;
+	}
+	ring = s->rings.desc.Send.Ring;
+	cap = s->rings.capacity;
+	off = record_offset(ring, cap, Packet);
+	pthread_mutex_lock(&s->send.lock);
+	if (off == UINT32_MAX || !s->send.outstanding ||
+	    !in_window(off, s->send.head_release, s->send.head, cap) ||
+	    (wintun_ring_record(ring, off)->Size & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+		pthread_mutex_unlock(&s->send.lock);
+		wt_err("WintunReleaseReceivePacket: %p is not a packet received on this session "
+		       "and not yet released",
+		       (const void *)Packet);
+		errno = EINVAL;
+		return;
+	}
+	wintun_ring_record(ring, off)->Size |= WINTUN_PACKET_CLIENT;
+	while (s->send.outstanding) {
+		uint32_t word = wintun_ring_record(ring, s->send.head_release)->Size;
+
+		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
+			break;
+		s->send.head_release = wintun_ring_next(s->send.head_release,
+							wintun_ring_record_len(word), cap);
+		s->send.outstanding--;
+	}
+	/* Pairs with the engine's load-acquire of Send.Head: our reads of the
+	 * released packets happen before the engine reuses their space. */
+	if (s->send.stop_errno != EBADMSG)
+		wt_store_release(&ring->Head, s->send.head_release);
+	pthread_mutex_unlock(&s->send.lock);
+}
+
+WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_PACKET *rec;
+	int ret;
+
+	if (!s) {
+		wt_err("WintunIsPacketAvailable: session is NULL");
+		return wt_fail_bool(-EINVAL);
+	}
+	pthread_mutex_lock(&s->send.lock);
+	ret = send_peek_locked(s, &rec, false);
+	pthread_mutex_unlock(&s->send.lock);
+	if (!ret)
+		return true;
+	if (ret == -EAGAIN) {
+		errno = 0;
+		return false;
+	}
+	return wt_fail_bool(ret);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until @deadline for poll(); -1 waits forever. */
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	return left < 0 ? 0 : (int)(left > 1000000 ? 1000000 : left);
+}
+
+WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Milliseconds)
+{
+	int64_t deadline = Milliseconds == UINT32_MAX ? -1 : now_ms() + Milliseconds;
+	WINTUN_PACKET *rec;
+	int ret;
+
+	if (!s) {
+		wt_err("WintunWaitForPacket: session is NULL");
+		return wt_fail_bool(-EINVAL);
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = s->rings.desc.Send.TailMoved, .events = POLLIN };
+		int timeout;
+
+		pthread_mutex_lock(&s->send.lock);
+		ret = send_peek_locked(s, &rec, Milliseconds != 0);
+		pthread_mutex_unlock(&s->send.lock);
+		if (!ret)
+			return true;
+		if (ret != -EAGAIN)
+			return wt_fail_bool(ret);
+		timeout = remaining_ms(deadline);
+		if (timeout == 0)
+			return wt_fail_bool(-ETIMEDOUT);
+		ret = poll(&pfd, 1, timeout);
+		if (ret < 0 && errno != EINTR)
+			return wt_fail_bool(-errno);
+		if (ret > 0)
+			wt_event_drain(pfd.fd);
+	}
+}
+
+WINTUN_API int WintunGetReadWaitEvent(WINTUN_SESSION_HANDLE s)
+{
+	if (!s) {
+		wt_err("WintunGetReadWaitEvent: session is NULL");
+		return wt_fail_int(-EINVAL);
+	}
+	return s->rings.desc.Send.TailMoved;
+}
+
+/* ---- Receive ring: the client produces ------------------------------- */
+
+/* Why the engine stopped consuming (Head == SENTINEL): the session ended, or
+ * it found the ring corrupt. */
+static int recv_stopped_errno(struct wintun_session *s)
+{
+	/* Pairs with the store-release in wt_ring_pair_close. */
+	return wt_load_acquire(&s->rings.desc.Send.Ring->Tail) == WINTUN_RING_SENTINEL ? ESHUTDOWN
+										     : EBADMSG;
+}
+
+WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t PacketSize)
+{
+	WINTUN_RING *ring;
+	WINTUN_PACKET *rec;
+	uint32_t head, cap;
+
+	if (!s || PacketSize == 0 || PacketSize > WINTUN_MAX_IP_PACKET_SIZE) {
+		if (!s)
+			wt_err("WintunAllocateSendPacket: session is NULL");
+		else
+			wt_err("WintunAllocateSendPacket: packet size %u is not within 1..%u",
+			       PacketSize, WINTUN_MAX_IP_PACKET_SIZE);
+		return wt_fail_ptr(-EINVAL);
+	}
+	ring = s->rings.desc.Receive.Ring;
+	cap = s->rings.capacity;
+	pthread_mutex_lock(&s->recv.lock);
+	/* Pairs with the engine's store-release of Receive.Head once its writes
+	 * of the freed records have completed. */
+	head = wt_load_acquire(&ring->Head);
+	if (head == WINTUN_RING_SENTINEL || !wintun_ring_offset_valid(head, cap)) {
+		int err = head == WINTUN_RING_SENTINEL ? recv_stopped_errno(s) : EBADMSG;
+
+		pthread_mutex_unlock(&s->recv.lock);
+		if (err == EBADMSG)
+			wt_err("WintunAllocateSendPacket: the receive ring was stopped as corrupt "
+			       "(head 0x%08x)",
+			       head);
+		return wt_fail_ptr(-err);
+	}
+	if (wintun_ring_record_size(PacketSize) > wintun_ring_free(head, s->recv.tail, cap)) {
+		pthread_mutex_unlock(&s->recv.lock);
+		return wt_fail_ptr(-ENOBUFS);
+	}
+	rec = wintun_ring_record(ring, s->recv.tail);
+	/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
+	rec->Size = PacketSize | WINTUN_PACKET_CLIENT;
+	s->recv.tail = wintun_ring_next(s->recv.tail, PacketSize, cap);
+	s->recv.outstanding++;
+	pthread_mutex_unlock(&s->recv.lock);
+	return rec->Data;
+}
+
+WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
+{
+	WINTUN_RING *ring;
+	uint32_t off, cap, before;
+
+	if (!s || !Packet) {
+		wt_err("WintunSendPacket: %s is NULL", s ? "packet" : "session");
+		errno = EINVAL;
+		return;
+	}
+	ring = s->rings.desc.Receive.Ring;
+	cap = s->rings.capacity;
+	off = record_offset(ring, cap, Packet);
+	pthread_mutex_lock(&s->recv.lock);
+	if (off == UINT32_MAX || !s->recv.outstanding ||
+	    !in_window(off, s->recv.tail_release, s->recv.tail, cap) ||
+	    !(wintun_ring_record(ring, off)->Size & WINTUN_PACKET_CLIENT)) {
+		pthread_mutex_unlock(&s->recv.lock);
+		wt_err("WintunSendPacket: %p is not a packet allocated on this session and not "
+		       "yet sent",
+		       (const void *)Packet);
+		errno = EINVAL;
+		return;
+	}
+	wintun_ring_record(ring, off)->Size &= ~WINTUN_PACKET_CLIENT;
+	before = s->recv.tail_release;
+	while (s->recv.outstanding) {
+		uint32_t word = wintun_ring_record(ring, s->recv.tail_release)->Size;
+
+		if (word & WINTUN_PACKET_CLIENT)
+			break;
+		s->recv.tail_release = wintun_ring_next(s->recv.tail_release, word, cap);
+		s->recv.outstanding--;
+	}
+	if (s->recv.tail_release == before) {
+		pthread_mutex_unlock(&s->recv.lock);
+		return; /* an earlier allocation is still being filled */
+	}
+	/* Pairs with the engine's load-acquire of Receive.Tail: the packet
+	 * bytes written before are visible with the new Tail.  Published under
+	 * the lock so that Tail only moves forward. */
+	wt_store_release(&ring->Tail, s->recv.tail_release);
+	pthread_mutex_unlock(&s->recv.lock);
+	/* Fence, then wake the engine if it armed (Alertable handshake). */
+	wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
+}

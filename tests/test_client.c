@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/* The client side of a session, driven step by step from the engine side. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "fake_engine.h"
+#include "helpers.h"
+#include "src/atomic.h"
+#include "src/ring_sync.h"
+#include "src/session.h"
+#include "wintun.h"
+
+#define CAP 0x20000u
+
+static struct wintun_session *s;
+
+static void setup(void)
+{
+	wt_test_log_capture();
+	cr_assert_eq(wt_session_create(CAP, -1, false, &s), 0);
+}
+
+static void teardown(void)
+{
+	wt_session_destroy(s);
+}
+
+TestSuite(client, .init = setup, .fini = teardown, .timeout = 60);
+
+static WINTUN_RING *send_ring(void)
+{
+	return s->rings.desc.Send.Ring;
+}
+
+static WINTUN_RING *recv_ring(void)
+{
+	return s->rings.desc.Receive.Ring;
+}
+
+static uint8_t *receive(uint32_t *len)
+{
+	uint8_t *p = WintunReceivePacket(s, len);
+
+	cr_assert_not_null(p, "receive failed: %s", strerror(errno));
+	return p;
+}
+
+Test(client, receive_keeps_order_then_eagain)
+{
+	uint32_t len;
+	uint8_t *p;
+
+	fake_produce(s, "one", 3);
+	fake_produce(s, "second", 6);
+	p = receive(&len);
+	cr_expect_eq(len, 3);
+	cr_expect_arr_eq(p, "one", 3);
+	p = receive(&len);
+	cr_expect_eq(len, 6);
+	cr_expect_arr_eq(p, "second", 6);
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EAGAIN);
+	/* EAGAIN armed the wake-up: the next publish must signal the event. */
+	cr_expect_eq(send_ring()->Alertable, 1);
+	fake_produce(s, "x", 1);
+	cr_expect_eq(send_ring()->Alertable, 0);
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	cr_expect_eq(poll(&pfd, 1, 0), 1);
+}
+
+Test(client, release_out_of_order)
+{
+	uint32_t len;
+	uint8_t *a, *b, *c;
+
+	fake_produce(s, "aaaa", 4);
+	fake_produce(s, "bbbbbbbb", 8);
+	fake_produce(s, "cc", 2);
+	a = receive(&len);
+	b = receive(&len);
+	c = receive(&len);
+	WintunReleaseReceivePacket(s, b);
+	cr_expect_eq(send_ring()->Head, 0, "b released before a: head must not move");
+	WintunReleaseReceivePacket(s, a);
+	cr_expect_eq(send_ring()->Head, 8 + 12, "a and b freed");
+	WintunReleaseReceivePacket(s, c);
+	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
+}
+
+Test(client, pads_are_skipped_and_freed)
+{
+	uint32_t len;
+	uint8_t *a, *b;
+
+	fake_produce_pad(s, 100);
+	fake_produce(s, "A", 1);
+	fake_produce_pad(s, 0);
+	fake_produce_pad(s, 7);
+	fake_produce(s, "BB", 2);
+	a = receive(&len);
+	cr_expect_eq(len, 1);
+	cr_expect_eq(a[0], 'A');
+	/* The leading pad went with no packet before it. */
+	cr_expect_eq(send_ring()->Head, 104);
+	b = receive(&len);
+	cr_expect_eq(len, 2);
+	WintunReleaseReceivePacket(s, b);
+	cr_expect_eq(send_ring()->Head, 104, "a is still out");
+	WintunReleaseReceivePacket(s, a);
+	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
+	/* A ring holding only pads reads as empty and is freed at once. */
+	fake_produce_pad(s, 64);
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EAGAIN);
+	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
+}
+
+Test(client, release_rejects_foreign_and_double)
+{
+	uint32_t len;
+	uint8_t local[8];
+	uint8_t *a;
+
+	fake_produce(s, "abcd", 4);
+	fake_produce(s, "efgh", 4);
+	a = receive(&len);
+	errno = 0;
+	WintunReleaseReceivePacket(s, local);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("is not a packet received"));
+	WintunReleaseReceivePacket(s, a);
+	errno = 0;
+	WintunReleaseReceivePacket(s, a);
+	cr_expect_eq(errno, EINVAL, "double release");
+	errno = 0;
+	WintunReleaseReceivePacket(s, a + 8);
+	cr_expect_eq(errno, EINVAL, "not received yet");
+}
+
+Test(client, allocate_send_in_allocation_order)
+{
+	uint8_t *a = WintunAllocateSendPacket(s, 20);
+	uint8_t *b = WintunAllocateSendPacket(s, 40);
+
+	cr_assert(a && b);
+	memset(a, 0xAA, 20);
+	memset(b, 0xBB, 40);
+	WintunSendPacket(s, b);
+	cr_expect_eq(recv_ring()->Tail, 0, "b sent before a: not published yet");
+	WintunSendPacket(s, a);
+	cr_expect_eq(recv_ring()->Tail, 24 + 44);
+	cr_expect_eq(wintun_ring_record(recv_ring(), 0)->Size, 20);
+	cr_expect_eq(wintun_ring_record(recv_ring(), 24)->Size, 40);
+	cr_expect_eq(wintun_ring_record(recv_ring(), 24)->Data[39], 0xBB);
+	errno = 0;
+	WintunSendPacket(s, a);
+	cr_expect_eq(errno, EINVAL, "double send");
+}
+
+Test(client, send_wakes_an_armed_consumer)
+{
+	struct pollfd pfd = { .fd = s->rings.desc.Receive.TailMoved, .events = POLLIN };
+	uint8_t *a;
+
+	cr_assert(wt_ring_arm(recv_ring(), recv_ring()->Head));
+	a = WintunAllocateSendPacket(s, 20);
+	WintunSendPacket(s, a);
+	cr_expect_eq(poll(&pfd, 1, 0), 1);
+	cr_expect_eq(recv_ring()->Alertable, 0);
+}
+
+Test(client, full_ring_gives_enobufs_and_recovers)
+{
+	unsigned n = 0;
+	uint8_t *p;
+
+	while ((p = WintunAllocateSendPacket(s, 1500))) {
+		WintunSendPacket(s, p);
+		n++;
+	}
+	cr_expect_eq(errno, ENOBUFS);
+	cr_expect_eq(n, (CAP - 4) / 1504);
+	/* The engine consumes everything: space comes back. */
+	wt_store_release(&recv_ring()->Head, recv_ring()->Tail);
+	p = WintunAllocateSendPacket(s, 1500);
+	cr_expect_not_null(p);
+	WintunSendPacket(s, p);
+}
+
+Test(client, record_spills_contiguously_past_the_end)
+{
+	uint8_t *p;
+
+	/* Move both indexes to just before the end. */
+	s->recv.tail = s->recv.tail_release = CAP - 8;
+	recv_ring()->Head = recv_ring()->Tail = CAP - 8;
+	p = WintunAllocateSendPacket(s, 0xFFFF);
+	cr_assert_not_null(p);
+	memset(p, 0x5A, 0xFFFF); /* ASan checks it stays inside the mapping */
+	WintunSendPacket(s, p);
+	cr_expect_eq(recv_ring()->Tail, wintun_ring_next(CAP - 8, 0xFFFF, CAP));
+}
+
+Test(client, session_end_gives_eshutdown)
+{
+	uint32_t len;
+
+	wt_ring_pair_close(&s->rings);
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, ESHUTDOWN);
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(s, 10));
+	cr_expect_eq(errno, ESHUTDOWN);
+	cr_expect_not(WintunWaitForPacket(s, 1000));
+	cr_expect_eq(errno, ESHUTDOWN);
+	cr_expect_not(WintunIsPacketAvailable(s));
+	cr_expect_eq(errno, ESHUTDOWN);
+}
+
+Test(client, corrupt_send_ring_gives_ebadmsg_and_stops)
+{
+	uint32_t len;
+
+	fake_produce_raw(s, 0x00010000, 8); /* length above 0xFFFF */
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EBADMSG);
+	cr_expect_eq(send_ring()->Head, WINTUN_RING_SENTINEL);
+	cr_expect(wt_test_log_contains("bogus record"));
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EBADMSG, "stays stopped");
+}
+
+Test(client, record_past_tail_is_corrupt)
+{
+	uint32_t len;
+
+	fake_produce_raw(s, 100, 8); /* claims 100 bytes, publishes 8 */
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EBADMSG);
+}
+
+Test(client, misaligned_tail_is_corrupt)
+{
+	uint32_t len;
+
+	wt_store_release(&send_ring()->Tail, 6);
+	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_eq(errno, EBADMSG);
+	cr_expect(wt_test_log_contains("tail 6"));
+}
+
+Test(client, receive_ring_stopped_by_engine_gives_ebadmsg)
+{
+	wt_store_release(&recv_ring()->Head, WINTUN_RING_SENTINEL);
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(s, 10));
+	cr_expect_eq(errno, EBADMSG);
+	cr_expect(wt_test_log_contains("stopped as corrupt"));
+}
+
+Test(client, wait_and_availability)
+{
+	cr_expect_not(WintunIsPacketAvailable(s));
+	cr_expect_eq(errno, 0);
+	cr_expect_not(WintunWaitForPacket(s, 0));
+	cr_expect_eq(errno, ETIMEDOUT);
+	cr_expect_not(WintunWaitForPacket(s, 30));
+	cr_expect_eq(errno, ETIMEDOUT);
+	fake_produce(s, "p", 1);
+	cr_expect(WintunIsPacketAvailable(s));
+	cr_expect(WintunWaitForPacket(s, UINT32_MAX));
+}
+
+Test(client, bad_input)
+{
+	uint32_t len;
+	uint8_t buf[4];
+
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(NULL, &len));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("session is NULL"));
+	errno = 0;
+	cr_expect_null(WintunReceivePacket(s, NULL));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("PacketSize is NULL"));
+	errno = 0;
+	WintunReleaseReceivePacket(NULL, buf);
+	cr_expect_eq(errno, EINVAL);
+	errno = 0;
+	WintunReleaseReceivePacket(s, NULL);
+	cr_expect_eq(errno, EINVAL);
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(NULL, 10));
+	cr_expect_eq(errno, EINVAL);
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(s, 0));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("packet size 0 is not within"));
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(s, 0x10000));
+	cr_expect_eq(errno, EINVAL);
+	errno = 0;
+	WintunSendPacket(NULL, buf);
+	cr_expect_eq(errno, EINVAL);
+	errno = 0;
+	WintunSendPacket(s, buf);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_eq(WintunGetReadWaitEvent(NULL), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_not(WintunWaitForPacket(NULL, 0));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_not(WintunIsPacketAvailable(NULL));
+	cr_expect_eq(errno, EINVAL);
+}
+
+Test(client, bad_capacity)
+{
+	struct wintun_session *t = NULL;
+
+	cr_expect_eq(wt_session_create(1000, -1, false, &t), -EINVAL);
+	cr_expect(wt_test_log_contains("capacity 1000 is not a power of two"));
+	cr_expect_eq(wt_session_create(0x10000, -1, false, &t), -EINVAL);
+	cr_expect(wt_test_log_contains("capacity 65536 is out of range"));
+	cr_expect_eq(wt_session_create(0x8000000, -1, false, &t), -EINVAL);
+	cr_expect_null(t);
+}
+
+Test(client, adopt_checks_raw_registration)
+{
+	struct wt_ring_pair pair;
+	WINTUN_REGISTER_RINGS desc = s->rings.desc;
+
+	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), 0);
+	cr_expect_eq(pair.capacity, CAP);
+	cr_expect_eq(wt_ring_pair_adopt(&pair, NULL), -EINVAL);
+	desc.Send.RingSize = 1000;
+	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
+	cr_expect(wt_test_log_contains("send ring size 1000"));
+	desc = s->rings.desc;
+	desc.Receive.Ring = desc.Send.Ring;
+	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
+	cr_expect(wt_test_log_contains("overlap"));
+	desc = s->rings.desc;
+	desc.Receive.TailMoved = 987;
+	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
+	cr_expect(wt_test_log_contains("not an open descriptor"));
+	desc = s->rings.desc;
+	desc.Send.Ring->Tail = 7;
+	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
+}
+
+Test(client, version)
+{
+	cr_expect_eq(WintunGetRunningDriverVersion(), (0u << 16) | 1u);
+}
