@@ -165,6 +165,18 @@ void wt_ring_pair_close(struct wt_ring_pair *pair)
 	wt_event_signal(pair->desc.Send.TailMoved);
 }
 
+void wt_session_init_client(struct wintun_session *s)
+{
+	WINTUN_RING *send = s->rings.desc.Send.Ring, *recv = s->rings.desc.Receive.Ring;
+
+	pthread_mutex_init(&s->send.lock, NULL);
+	pthread_mutex_init(&s->recv.lock, NULL);
+	/* A raw registration may start with indexes other than 0. */
+	s->send.head = s->send.head_release = wt_load_relaxed(&send->Head);
+	s->recv.tail = s->recv.tail_release = wt_load_relaxed(&recv->Tail);
+	s->tun_fd = -1;
+}
+
 int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
 		      struct wintun_session **out)
 {
@@ -178,8 +190,7 @@ int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
 		free(s);
 		return ret;
 	}
-	pthread_mutex_init(&s->send.lock, NULL);
-	pthread_mutex_init(&s->recv.lock, NULL);
+	wt_session_init_client(s);
 	*out = s;
 	return 0;
 }

@@ -8,10 +8,12 @@
 #define WINTUN_SESSION_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "memory.h"
+#include "stats.h"
 #include "wintun/ring.h"
 
 /* The rings as the engine sees them; owned by the session or, for a raw ring
@@ -49,6 +51,10 @@ struct wintun_session {
 	struct wt_recv_producer recv;
 	struct wt_engine *engine; /* the thread that serves this session */
 	struct wt_port *port;     /* this session's state inside that engine */
+	struct wt_port_stats stats;
+	int tun_fd;               /* owned; -1 for a session without a device */
+	atomic_uint waiters;      /* threads inside WintunWaitForPacket */
+	struct wintun_adapter *adapter;
 };
 
 /*
@@ -74,6 +80,9 @@ void wt_ring_pair_free(struct wt_ring_pair *pair);
 int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
 		      struct wintun_session **out);
 void wt_session_destroy(struct wintun_session *session);
+
+/* Initialise the client-side state from the rings' current indexes. */
+void wt_session_init_client(struct wintun_session *s);
 
 /* Engine side, when a session ends: mark both rings closed and wake the
  * client (Send.Tail = Receive.Head = SENTINEL). */

@@ -207,16 +207,29 @@ static int remaining_ms(int64_t deadline)
 	return left < 0 ? 0 : (int)(left > 1000000 ? 1000000 : left);
 }
 
+static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline);
+
 WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Milliseconds)
 {
 	int64_t deadline = Milliseconds == UINT32_MAX ? -1 : now_ms() + Milliseconds;
-	WINTUN_PACKET *rec;
 	int ret;
 
 	if (!s) {
 		wt_err("WintunWaitForPacket: session is NULL");
 		return wt_fail_bool(-EINVAL);
 	}
+	/* WintunEndSession waits for us to leave before freeing the session. */
+	atomic_fetch_add(&s->waiters, 1);
+	ret = wait_for_packet(s, Milliseconds, deadline);
+	atomic_fetch_sub(&s->waiters, 1);
+	return ret ? wt_fail_bool(ret) : true;
+}
+
+static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
+{
+	WINTUN_PACKET *rec;
+	int ret;
+
 	for (;;) {
 		struct pollfd pfd = { .fd = s->rings.desc.Send.TailMoved, .events = POLLIN };
 		int timeout;
@@ -224,16 +237,14 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Millisecon
 		pthread_mutex_lock(&s->send.lock);
 		ret = send_peek_locked(s, &rec, Milliseconds != 0);
 		pthread_mutex_unlock(&s->send.lock);
-		if (!ret)
-			return true;
 		if (ret != -EAGAIN)
-			return wt_fail_bool(ret);
+			return ret;
 		timeout = remaining_ms(deadline);
 		if (timeout == 0)
-			return wt_fail_bool(-ETIMEDOUT);
+			return -ETIMEDOUT;
 		ret = poll(&pfd, 1, timeout);
 		if (ret < 0 && errno != EINTR)
-			return wt_fail_bool(-errno);
+			return -errno;
 		if (ret > 0)
 			wt_event_drain(pfd.fd);
 	}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine thread: its lifetime, its commands (add and remove ports), and
+ * its loop: pump every port, submit and reap in one io_uring_enter, spin a
+ * little when idle, then arm the wake-ups and sleep in io_uring.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+#include "log.h"
+#include "ring_sync.h"
+
+enum wt_cmd_op { WT_CMD_ADD, WT_CMD_REMOVE };
+
+struct wt_cmd {
+	enum wt_cmd_op op;
+	struct wt_port *port;
+	int result;
+	bool done;
+	struct wt_cmd *next;
+};
+
+uint64_t wt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void wt_port_kill(struct wt_port *p, const char *why, int err)
+{
+	if (p->dead)
+		return;
+	wt_err("%s: %s (%s); the session ends", p->ifname, why, strerror(err));
+	p->dead = true;
+	/* The client wakes up and sees ESHUTDOWN. */
+	wt_ring_pair_close(p->rings);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void cmd_finish(struct wt_engine *e, struct wt_cmd *c, int result)
+{
+	pthread_mutex_lock(&e->lock);
+	c->result = result;
+	c->done = true;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static int cmd_run(struct wt_engine *e, enum wt_cmd_op op, struct wt_port *p)
+{
+	struct wt_cmd c = { .op = op, .port = p };
+
+	pthread_mutex_lock(&e->lock);
+	c.next = e->cmds;
+	e->cmds = &c;
+	atomic_store(&e->cmd_pending, true);
+	wt_event_signal(e->ctl_fd);
+	while (!c.done)
+		pthread_cond_wait(&e->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+	return c.result;
+}
+
+int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p)
+{
+	return cmd_run(e, WT_CMD_ADD, p);
+}
+
+void wt_engine_run_cmd_remove(struct wt_engine *e, struct wt_port *p)
+{
+	cmd_run(e, WT_CMD_REMOVE, p);
+}
+
+static int port_slot(struct wt_engine *e, struct wt_port *p)
+{
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
+		if (e->ports[i] == p)
+			return (int)i;
+	return -1;
+}
+
+static int engine_add(struct wt_engine *e, struct wt_port *p)
+{
+	int slot = port_slot(e, NULL);
+
+	if (slot < 0) {
+		wt_err("engine %s: already serves %u sessions", e->name, WT_ENGINE_MAX_PORTS);
+		return -EBUSY;
+	}
+	wt_uring_register_port(e, p, (unsigned)slot);
+	e->ports[slot] = p;
+	e->nports++;
+	return 0;
+}
+
+/* The last step of a removal, once no I/O of the port is in flight. */
+static void engine_finalize(struct wt_engine *e, struct wt_port *p)
+{
+	int slot = port_slot(e, p);
+
+	wt_uring_unregister_port(e, p);
+	if (!p->dead)
+		wt_ring_pair_close(p->rings);
+	if (slot >= 0) {
+		e->ports[slot] = NULL;
+		e->nports--;
+	}
+	cmd_finish(e, p->remove_cmd, 0);
+}
+
+static void engine_cancel(struct wt_engine *e, uint64_t udata)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	io_uring_prep_cancel64(sqe, udata, 0);
+	io_uring_sqe_set_data64(sqe, WT_OP_CANCEL);
+}
+
+static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
+{
+	struct wt_port *p = c->port;
+
+	p->closing = true;
+	p->remove_cmd = c;
+	if (p->rx_poll_armed)
+		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, 0));
+	if (p->tx_wake_armed)
+		engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
+	if (!p->inflight)
+		engine_finalize(e, p);
+}
+
+static void engine_commands(struct wt_engine *e)
+{
+	struct wt_cmd *c, *next;
+
+	pthread_mutex_lock(&e->lock);
+	c = e->cmds;
+	e->cmds = NULL;
+	atomic_store(&e->cmd_pending, false);
+	pthread_mutex_unlock(&e->lock);
+	for (; c; c = next) {
+		next = c->next;
+		if (c->op == WT_CMD_ADD)
+			cmd_finish(e, c, engine_add(e, c->port));
+		else
+			engine_remove(e, c);
+	}
+}
+
+/* ---- completions ------------------------------------------------------- */
+
+static void arm_ctl(struct wt_engine *e)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	io_uring_prep_poll_add(sqe, e->ctl_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, WT_OP_CTL);
+}
+
+static void dispatch(struct wt_engine *e, uint64_t udata, int res)
+{
+	struct wt_port *p = wt_udata_port(udata);
+	enum wt_op op = wt_udata_op(udata);
+
+	if (op == WT_OP_CTL) {
+		wt_event_drain(e->ctl_fd);
+		arm_ctl(e);
+		return;
+	}
+	if (!p)
+		return; /* a cancel request's own completion */
+	p->inflight--;
+	if (op == WT_OP_RX_READ)
+		wt_rx_complete(p, wt_udata_idx(udata), res);
+	else if (op == WT_OP_RX_POLL)
+		wt_rx_poll_complete(p, res);
+	else if (op == WT_OP_TX_WRITE)
+		wt_tx_complete(p, wt_udata_idx(udata), res);
+	else if (op == WT_OP_TX_WAKE)
+		wt_tx_wake_complete(p, res);
+	if (p->closing && !p->inflight)
+		engine_finalize(e, p);
+}
+
+static unsigned reap(struct wt_engine *e)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&e->ring, head, cqe) {
+		dispatch(e, cqe->user_data, cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&e->ring, n);
+	return n;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static bool pump_all(struct wt_engine *e)
+{
+	bool work = false;
+
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
+		struct wt_port *p = e->ports[i];
+
+		if (!p)
+			continue;
+		work |= wt_tx_pump(e, p);
+		work |= wt_rx_pump(e, p);
+	}
+	return work;
+}
+
+/* Arm every port's wake-ups; false if work showed up meanwhile. */
+static bool prepare_sleep(struct wt_engine *e, bool *timed)
+{
+	bool ok = true;
+
+	*timed = false;
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
+		struct wt_port *p = e->ports[i];
+
+		if (!p)
+			continue;
+		ok &= wt_tx_prepare_sleep(e, p);
+		/* No event tells that the client freed Send ring space. */
+		*timed |= p->rx_blocked && !p->dead && !p->closing;
+	}
+	return ok;
+}
+
+static void disarm_all(struct wt_engine *e)
+{
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
+		if (e->ports[i])
+			wt_ring_disarm(e->ports[i]->rings->desc.Receive.Ring);
+}
+
+static void engine_loop(struct wt_engine *e)
+{
+	uint64_t spin_ns = (uint64_t)e->spin_us * 1000u, idle_since = 0;
+
+	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		bool work, timed;
+
+		if (atomic_load_explicit(&e->cmd_pending, memory_order_relaxed))
+			engine_commands(e);
+		work = pump_all(e);
+		/* Reads and writes complete inline: wait for one completion
+		 * in the same io_uring_enter that submits them. */
+		if (io_uring_sq_ready(&e->ring))
+			wt_uring_submit(e, work ? 1 : 0, false);
+		else if (!work && e->defer_taskrun)
+			io_uring_get_events(&e->ring); /* run deferred poll completions */
+		if (reap(e) || work) {
+			idle_since = 0;
+			continue;
+		}
+		if (!idle_since)
+			idle_since = wt_now_ns();
+		if (wt_now_ns() - idle_since < spin_ns)
+			continue;
+		if (!prepare_sleep(e, &timed)) {
+			idle_since = 0;
+			continue;
+		}
+		wt_uring_submit(e, 1, timed);
+		disarm_all(e);
+		reap(e);
+		idle_since = 0;
+	}
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static int pick_cpu(void)
+{
+	static atomic_uint next;
+	cpu_set_t set;
+	unsigned count, want;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || !(count = (unsigned)CPU_COUNT(&set)))
+		return -1;
+	/* Spread sessions over the allowed CPUs, starting from the last one
+	 * (the first is where most programs' main threads run). */
+	want = count - 1 - atomic_fetch_add(&next, 1) % count;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && want-- == 0)
+			return cpu;
+	return -1;
+}
+
+static void pin(struct wt_engine *e)
+{
+	cpu_set_t set;
+	int ret;
+
+	if (e->cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(e->cpu, &set);
+	ret = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (ret)
+		wt_warn("engine %s: cannot pin to CPU %d (%s); runs unpinned", e->name, e->cpu,
+			strerror(ret));
+}
+
+static void *engine_main(void *arg)
+{
+	struct wt_engine *e = arg;
+	int ret;
+
+	pthread_setname_np(pthread_self(), e->name);
+	pin(e);
+	ret = wt_uring_setup(e);
+	if (!ret)
+		arm_ctl(e);
+	pthread_mutex_lock(&e->lock);
+	e->init_result = ret;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	if (ret)
+		return NULL;
+	engine_loop(e);
+	wt_uring_teardown(e);
+	return NULL;
+}
+
+int wt_engine_create(const struct wt_engine_opts *opts, struct wt_engine **out)
+{
+	struct wt_engine *e = calloc(1, sizeof(*e));
+	int ret;
+
+	if (!e)
+		return -ENOMEM;
+	e->cpu = opts->cpu >= 0 ? opts->cpu : pick_cpu();
+	e->spin_us = opts->spin_us;
+	snprintf(e->name, sizeof(e->name), "wintun/%s", opts->name ? opts->name : "");
+	e->refs = 1;
+	e->init_result = 1;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->cond, NULL);
+	e->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->ctl_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = -pthread_create(&e->thread, NULL, engine_main, e);
+	if (ret) {
+		wt_err("cannot start the engine thread: %s", strerror(-ret));
+		close(e->ctl_fd);
+		goto fail;
+	}
+	pthread_mutex_lock(&e->lock);
+	while (e->init_result == 1)
+		pthread_cond_wait(&e->cond, &e->lock);
+	ret = e->init_result;
+	pthread_mutex_unlock(&e->lock);
+	if (ret) {
+		pthread_join(e->thread, NULL);
+		close(e->ctl_fd);
+		goto fail;
+	}
+	*out = e;
+	return 0;
+fail:
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	free(e);
+	return ret;
+}
+
+void wt_engine_get(struct wt_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->refs++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void wt_engine_put(struct wt_engine *e)
+{
+	bool last;
+
+	pthread_mutex_lock(&e->lock);
+	last = --e->refs == 0;
+	pthread_mutex_unlock(&e->lock);
+	if (!last)
+		return;
+	/* No port is left; the stop flag is read by the engine thread after it
+	 * drains the control event. */
+	atomic_store(&e->stop, true);
+	atomic_store(&e->cmd_pending, true);
+	wt_event_signal(e->ctl_fd);
+	pthread_join(e->thread, NULL);
+	close(e->ctl_fd);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	free(e);
+}
+
+int wt_engine_cpu(const struct wt_engine *e)
+{
+	return e->cpu;
+}
+
+uint64_t wt_engine_enter_calls(struct wt_engine *e)
+{
+	return wt_stat_get(&e->enter_calls);
+}

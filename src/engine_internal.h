@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the engine's files: the engine object and io_uring helpers. */
+#ifndef WINTUN_ENGINE_INTERNAL_H
+#define WINTUN_ENGINE_INTERNAL_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "port.h"
+
+#define WT_ENGINE_MAX_PORTS 16u
+#define WT_ENGINE_SQ_ENTRIES 1024u
+
+/* What a completion is for: low bits of user_data. */
+enum wt_op {
+	WT_OP_RX_READ = 1,
+	WT_OP_RX_POLL,
+	WT_OP_TX_WRITE,
+	WT_OP_TX_WAKE,  /* read of the Receive ring's eventfd */
+	WT_OP_CTL,      /* read of the engine's control eventfd */
+	WT_OP_CANCEL,
+};
+
+struct wt_cmd;
+
+struct wt_engine {
+	struct io_uring ring;
+	bool fixed_files, fixed_buffers;
+	int cpu, spin_us;
+	char name[16];
+	pthread_t thread;
+
+	int ctl_fd; /* eventfd: commands are pending */
+	uint64_t ctl_buf;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct wt_cmd *cmds;      /* under lock */
+	atomic_bool cmd_pending;  /* cheap check while spinning */
+	unsigned refs;            /* under lock */
+	int init_result;          /* under lock; 1 while starting */
+	atomic_bool stop;
+	bool defer_taskrun;       /* completions need io_uring_enter(GETEVENTS) */
+
+	struct wt_port *ports[WT_ENGINE_MAX_PORTS];
+	unsigned nports;
+	_Atomic uint64_t enter_calls;
+};
+
+/* user_data: the port pointer (8-aligned) | op, index in the top 16 bits. */
+static inline uint64_t wt_udata(struct wt_port *p, enum wt_op op, unsigned idx)
+{
+	return (uint64_t)(uintptr_t)p | (uint64_t)op | ((uint64_t)idx << 48);
+}
+
+static inline struct wt_port *wt_udata_port(uint64_t u)
+{
+	return (struct wt_port *)(uintptr_t)(u & 0x0000FFFFFFFFFFF8ull);
+}
+
+static inline enum wt_op wt_udata_op(uint64_t u)
+{
+	return (enum wt_op)(u & 7u);
+}
+
+static inline unsigned wt_udata_idx(uint64_t u)
+{
+	return (unsigned)(u >> 48);
+}
+
+/* engine_uring.c */
+int wt_uring_setup(struct wt_engine *e);
+void wt_uring_teardown(struct wt_engine *e);
+struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e);
+int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed);
+int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
+void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);
+void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+			bool send_ring, uint64_t udata);
+void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+			 uint64_t udata);
+void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
+
+/* engine_rx.c */
+bool wt_rx_pump(struct wt_engine *e, struct wt_port *p);
+void wt_rx_complete(struct wt_port *p, unsigned idx, int res);
+void wt_rx_poll_complete(struct wt_port *p, int res);
+void wt_rx_init(struct wt_port *p, unsigned batch_max);
+int wt_rx_probe_mtu(struct wt_port *p);
+
+/* engine_tx.c */
+bool wt_tx_pump(struct wt_engine *e, struct wt_port *p);
+void wt_tx_complete(struct wt_port *p, unsigned idx, int res);
+bool wt_tx_prepare_sleep(struct wt_engine *e, struct wt_port *p);
+void wt_tx_wake_complete(struct wt_port *p, int res);
+
+/* engine.c */
+int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);
+void wt_engine_run_cmd_remove(struct wt_engine *e, struct wt_port *p);
+void wt_port_kill(struct wt_port *p, const char *why, int err);
+uint64_t wt_now_ns(void);
+
+#endif

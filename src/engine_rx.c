@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RX: TUN -> Send ring, zero copy.  Packets are read straight into fixed-size
+ * slots of the Send ring's free space.  The fd has packet information on, so
+ * the kernel's 4-byte tun_pi lands exactly on the record's Size field; once
+ * the read completes it is replaced by the size, the rest of the slot becomes
+ * a pad, and Tail is published when the whole batch has settled.
+ *
+ * Batching: one poll for readiness, then a batch of reads with RWF_NOWAIT in
+ * one io_uring_enter.  They run inline and in order; a read that finds no
+ * packet fails at once with -EAGAIN, but a packet arriving during the batch
+ * can still fill a later slot, so every completion is checked.
+ */
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "atomic.h"
+#include "engine_internal.h"
+#include "log.h"
+#include "ring_sync.h"
+
+#define WT_RX_BATCH_DEFAULT 64u
+#define WT_RX_BATCH_START 8u
+#define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
+
+int wt_rx_probe_mtu(struct wt_port *p)
+{
+	struct ifreq ifr;
+	uint32_t mtu;
+
+	memset(&ifr, 0, sizeof(ifr));
+	/* The name may have changed since the session started: ask the fd. */
+	if (ioctl(p->tun_fd, TUNGETIFF, &ifr) < 0 || ioctl(p->mtu_sock, SIOCGIFMTU, &ifr) < 0)
+		return -errno;
+	memcpy(p->ifname, ifr.ifr_name, IFNAMSIZ);
+	mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	if (mtu > WINTUN_RING_MAX_PACKET_SIZE)
+		mtu = WINTUN_RING_MAX_PACKET_SIZE;
+	if (mtu != p->mtu && p->mtu)
+		wt_info("%s: MTU %u -> %u, RX slots follow", p->ifname, p->mtu, mtu);
+	p->mtu = mtu;
+	p->slot_size = wintun_ring_record_size(mtu);
+	p->mtu_checked_ns = wt_now_ns();
+	return 0;
+}
+
+void wt_rx_init(struct wt_port *p, unsigned batch_max)
+{
+	WINTUN_RING *ring = p->rings->desc.Send.Ring;
+
+	p->batch_max = batch_max ? batch_max : WT_RX_BATCH_DEFAULT;
+	if (p->batch_max > WT_RX_BATCH_MAX)
+		p->batch_max = WT_RX_BATCH_MAX;
+	p->batch = p->batch_max < WT_RX_BATCH_START ? p->batch_max : WT_RX_BATCH_START;
+	p->rx_tail = p->rx_next = wt_load_relaxed(&ring->Tail);
+	p->rx_ready = true;
+}
+
+/* Ring space the client has handed back, or -1 if it aborted the ring. */
+static int64_t rx_free_space(struct wt_port *p)
+{
+	uint32_t cap = p->rings->capacity;
+	/* Pairs with the client's store-release of Send.Head after it is done
+	 * with the released packets. */
+	uint32_t head = wt_load_acquire(&p->rings->desc.Send.Ring->Head);
+
+	if (!wintun_ring_offset_valid(head, cap)) {
+		if (head == WINTUN_RING_SENTINEL)
+			wt_err("%s: the client stopped the send ring as corrupt; RX stops",
+			       p->ifname);
+		else
+			wt_err("%s: send ring head %u is invalid; RX stops", p->ifname, head);
+		p->rx_stopped = true;
+		return -1;
+	}
+	return wintun_ring_free(head, p->rx_next, cap);
+}
+
+static void rx_arm_poll(struct wt_engine *e, struct wt_port *p)
+{
+	if (p->rx_poll_armed)
+		return;
+	wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, 0));
+	p->rx_poll_armed = true;
+}
+
+bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
+{
+	WINTUN_RING *ring = p->rings->desc.Send.Ring;
+	uint32_t cap = p->rings->capacity;
+	int64_t space;
+	unsigned n;
+
+	if (p->dead || p->closing || p->rx_stopped || p->rx_pending)
+		return false;
+	if (!p->rx_ready) {
+		rx_arm_poll(e, p);
+		return false;
+	}
+	if (wt_now_ns() - p->mtu_checked_ns > WT_MTU_RECHECK_NS)
+		wt_rx_probe_mtu(p);
+	space = rx_free_space(p);
+	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
+		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
+		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], p->slot_size, true,
+				   wt_udata(p, WT_OP_RX_READ, n));
+		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
+	}
+	if (!n) {
+		if (space >= 0 && !p->rx_blocked)
+			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
+		p->rx_blocked = space >= 0;
+		return false;
+	}
+	p->rx_blocked = false;
+	p->rx_count = p->rx_pending = n;
+	wt_stat_add(&p->stats->rx.batches, 1);
+	return true;
+}
+
+/* Cover @len bytes at @off with one pad record (@len >= 4, a multiple of 4). */
+static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
+{
+	wintun_ring_record(p->rings->desc.Send.Ring, off)->Size =
+		WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
+}
+
+/* Turn a completed read into a record (and a pad for the rest of the slot).
+ * Returns true if the slot holds a packet. */
+static bool rx_settle_slot(struct wt_port *p, struct wt_rx_slot *s)
+{
+	WINTUN_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, s->off);
+	struct tun_pi pi;
+	uint32_t len, used;
+
+	if (s->res < (int32_t)sizeof(pi)) {
+		rx_write_pad(p, s->off, p->slot_size);
+		return false;
+	}
+	memcpy(&pi, rec, sizeof(pi));
+	if (pi.flags & TUN_PKT_STRIP) {
+		wt_stat_add(&p->stats->rx.drop_truncated, 1);
+		rx_write_pad(p, s->off, p->slot_size);
+		p->mtu_checked_ns = 0; /* the MTU grew: follow it before the next batch */
+		return false;
+	}
+	len = (uint32_t)s->res - (uint32_t)sizeof(pi);
+	rec->Size = len;
+	used = wintun_ring_record_size(len);
+	/* A packet that spilled into the trailing bytes ends, in ring terms,
+	 * near the start: the pad goes at the wrapped offset. */
+	if (used < p->slot_size)
+		rx_write_pad(p, wintun_ring_wrap(s->off + used, p->rings->capacity),
+			     p->slot_size - used);
+	wt_stat_add(&p->stats->rx.packets, 1);
+	wt_stat_add(&p->stats->rx.bytes, len);
+	return true;
+}
+
+static void rx_adapt_batch(struct wt_port *p, unsigned filled)
+{
+	if (filled == p->rx_count && p->batch < p->batch_max)
+		p->batch = p->batch * 2 > p->batch_max ? p->batch_max : p->batch * 2;
+	else if (filled * 4 < p->rx_count && p->batch > 2)
+		p->batch /= 2;
+}
+
+static void rx_settle_batch(struct wt_port *p)
+{
+	uint32_t cap = p->rings->capacity;
+	unsigned filled = 0, last_used = 0;
+	bool drained = false;
+
+	for (unsigned i = 0; i < p->rx_count; i++) {
+		struct wt_rx_slot *s = &p->rx_slots[i];
+
+		if (s->res == -EAGAIN || s->res == 0)
+			drained = true;
+		else if (s->res < 0 && s->res != -EINTR)
+			wt_port_kill(p, "TUN read failed", -s->res);
+		if (rx_settle_slot(p, s) || s->res > 0)
+			last_used = i + 1;
+		filled += s->res > 0;
+	}
+	/* Empty slots at the end of the batch go back to the free space
+	 * rather than becoming pads the client must skip. */
+	p->rx_next = last_used ? wintun_ring_wrap(p->rx_slots[last_used - 1].off + p->slot_size, cap)
+			       : p->rx_slots[0].off;
+	rx_adapt_batch(p, filled);
+	if (drained)
+		p->rx_ready = false;
+	if (p->rx_next != p->rx_tail && !p->dead) {
+		p->rx_tail = p->rx_next;
+		wt_ring_publish(p->rings->desc.Send.Ring, p->rx_tail, p->rings->desc.Send.TailMoved);
+	}
+}
+
+void wt_rx_complete(struct wt_port *p, unsigned idx, int res)
+{
+	if (idx >= p->rx_count || p->rx_slots[idx].state != WT_SLOT_INFLIGHT)
+		return;
+	p->rx_slots[idx].res = res;
+	p->rx_slots[idx].state = WT_SLOT_DONE;
+	if (--p->rx_pending == 0)
+		rx_settle_batch(p);
+}
+
+void wt_rx_poll_complete(struct wt_port *p, int res)
+{
+	p->rx_poll_armed = false;
+	if (res == -ECANCELED)
+		return;
+	/* Readable, or an error the next read will report (device gone). */
+	p->rx_ready = true;
+	wt_stat_add(&p->stats->rx.wakeups, 1);
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* io_uring set-up with fallbacks, registration, and SQE preparation. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "engine_internal.h"
+#include "log.h"
+
+static const struct {
+	unsigned flags;
+	const char *name;
+} setup_modes[] = {
+	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
+	{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
+	{ 0, "no task-run flags" },
+};
+
+static void register_tables(struct wt_engine *e)
+{
+	int ret;
+
+	/* Sparse tables, filled as ports come and go (from this thread, the
+	 * only one allowed to touch a SINGLE_ISSUER ring). */
+	ret = io_uring_register_files_sparse(&e->ring, WT_ENGINE_MAX_PORTS);
+	e->fixed_files = ret == 0;
+	if (ret)
+		wt_info("engine %s: registered files unavailable (%s); using plain fds", e->name,
+			strerror(-ret));
+	ret = io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS);
+	e->fixed_buffers = ret == 0;
+	if (ret)
+		wt_warn("engine %s: fixed buffers unavailable (%s); using plain READ/WRITE on the "
+			"same ring memory",
+			e->name, strerror(-ret));
+	if (io_uring_register_ring_fd(&e->ring) < 0)
+		wt_info("engine %s: ring fd not registered", e->name);
+}
+
+int wt_uring_setup(struct wt_engine *e)
+{
+	int ret = -EINVAL;
+
+	for (unsigned i = 0; i < sizeof(setup_modes) / sizeof(setup_modes[0]); i++) {
+		struct io_uring_params p = { .flags = setup_modes[i].flags };
+
+		ret = io_uring_queue_init_params(WT_ENGINE_SQ_ENTRIES, &e->ring, &p);
+		if (ret == 0) {
+			wt_info("engine %s: io_uring with %s", e->name, setup_modes[i].name);
+			e->defer_taskrun = setup_modes[i].flags & IORING_SETUP_DEFER_TASKRUN;
+			register_tables(e);
+			return 0;
+		}
+		if (ret != -EINVAL)
+			break; /* not a missing feature: ENOMEM, EPERM, ENOSYS... */
+	}
+	wt_err("engine %s: cannot set up io_uring: %s%s", e->name, strerror(-ret),
+	       ret == -EPERM ? " (io_uring disabled by kernel.io_uring_disabled?)" : "");
+	return ret;
+}
+
+void wt_uring_teardown(struct wt_engine *e)
+{
+	io_uring_queue_exit(&e->ring);
+}
+
+struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	if (!sqe) {
+		wt_uring_submit(e, 0, false); /* SQ full: flush it */
+		sqe = io_uring_get_sqe(&e->ring);
+	}
+	return sqe;
+}
+
+int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed)
+{
+	int ret;
+
+	wt_stat_add(&e->enter_calls, 1);
+	if (timed) {
+		/* RX waits for the client to free ring space: poll it again soon. */
+		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
+		struct io_uring_cqe *cqe;
+
+		ret = io_uring_submit_and_wait_timeout(&e->ring, &cqe, wait_nr, &ts, NULL);
+		return ret == -ETIME ? 0 : ret;
+	}
+	return wait_nr ? io_uring_submit_and_wait(&e->ring, wait_nr) : io_uring_submit(&e->ring);
+}
+
+int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot)
+{
+	struct iovec iov[2] = {
+		{ p->rings->desc.Send.Ring, p->rings->desc.Send.RingSize },
+		{ p->rings->desc.Receive.Ring, p->rings->desc.Receive.RingSize },
+	};
+	int ret;
+
+	p->file_index = p->buf_index = -1;
+	if (e->fixed_files) {
+		ret = io_uring_register_files_update(&e->ring, slot, &p->tun_fd, 1);
+		if (ret == 1)
+			p->file_index = (int)slot;
+		else
+			wt_info("%s: TUN fd not registered (%s)", p->ifname, strerror(-ret));
+	}
+	if (e->fixed_buffers) {
+		ret = io_uring_register_buffers_update_tag(&e->ring, 2 * slot, iov, NULL, 2);
+		if (ret == 2)
+			p->buf_index = (int)(2 * slot);
+		else
+			wt_warn("%s: rings not registered as fixed buffers (%s, RLIMIT_MEMLOCK?); "
+				"using plain READ/WRITE on the same memory",
+				p->ifname, strerror(-ret));
+	}
+	return 0;
+}
+
+void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p)
+{
+	struct iovec none[2] = { { NULL, 0 }, { NULL, 0 } };
+	int minus_one = -1;
+
+	if (p->file_index >= 0)
+		io_uring_register_files_update(&e->ring, (unsigned)p->file_index, &minus_one, 1);
+	if (p->buf_index >= 0)
+		io_uring_register_buffers_update_tag(&e->ring, (unsigned)p->buf_index, none, NULL,
+						     2);
+}
+
+static void set_file(struct io_uring_sqe *sqe, struct wt_port *p)
+{
+	if (p->file_index >= 0) {
+		sqe->fd = p->file_index;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
+}
+
+void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+			bool send_ring, uint64_t udata)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	if (p->buf_index >= 0)
+		io_uring_prep_read_fixed(sqe, p->tun_fd, buf, len, 0,
+					 p->buf_index + (send_ring ? 0 : 1));
+	else
+		io_uring_prep_read(sqe, p->tun_fd, buf, len, 0);
+	/* Never park: a read that finds no packet fails at once (-EAGAIN)
+	 * instead of arming a poll per read. */
+	sqe->rw_flags = RWF_NOWAIT;
+	set_file(sqe, p);
+	io_uring_sqe_set_data64(sqe, udata);
+	p->inflight++;
+}
+
+void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+			 uint64_t udata)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	if (p->buf_index >= 0)
+		io_uring_prep_write_fixed(sqe, p->tun_fd, buf, len, 0, p->buf_index + 1);
+	else
+		io_uring_prep_write(sqe, p->tun_fd, buf, len, 0);
+	set_file(sqe, p);
+	io_uring_sqe_set_data64(sqe, udata);
+	p->inflight++;
+}
+
+void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	io_uring_prep_poll_add(sqe, p->tun_fd, POLLIN);
+	set_file(sqe, p);
+	io_uring_sqe_set_data64(sqe, udata);
+	p->inflight++;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A port: one session as the engine serves it -- a TUN queue fd and a ring
+ * pair, with the RX slot state (TUN -> Send ring) and the TX walk state
+ * (Receive ring -> TUN).  Touched by the engine thread only, except the
+ * statistics.
+ */
+#ifndef WINTUN_PORT_H
+#define WINTUN_PORT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "stats.h"
+
+#define WT_RX_BATCH_MAX 256u
+#define WT_TX_INFLIGHT_MAX 256u
+
+enum wt_slot_state { WT_SLOT_FREE, WT_SLOT_INFLIGHT, WT_SLOT_DONE };
+
+struct wt_rx_slot {
+	uint32_t off;   /* record offset in the Send ring */
+	int32_t res;    /* read result */
+	uint8_t state;
+};
+
+struct wt_tx_entry {
+	uint32_t off;   /* record offset in the Receive ring */
+	uint32_t next;  /* offset of the record after it */
+	uint32_t len;   /* packet length */
+	bool done;
+};
+
+struct wt_engine;
+struct wt_cmd;
+
+struct wt_port {
+	struct wt_engine *engine;
+	struct wt_ring_pair *rings;
+	struct wt_port_stats *stats;
+	char ifname[IFNAMSIZ];
+	int tun_fd;
+	int file_index;     /* registered file slot, or -1: use tun_fd */
+	int buf_index;      /* first of two registered buffers (Send, Receive), or -1 */
+	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
+	bool dead;          /* device gone or I/O failed: no more I/O */
+	bool closing;       /* being removed: cancel, drain, close */
+	unsigned inflight;  /* SQEs of this port not completed yet */
+	struct wt_cmd *remove_cmd; /* set while being removed */
+
+	/* RX: TUN -> Send ring */
+	uint32_t mtu, slot_size;
+	uint32_t rx_tail;   /* published Send.Tail */
+	uint32_t rx_next;   /* end of the reserved slots */
+	unsigned batch, batch_max;
+	unsigned rx_count, rx_pending; /* slots in the current batch, still in flight */
+	struct wt_rx_slot rx_slots[WT_RX_BATCH_MAX];
+	bool rx_ready;      /* the fd may have packets: drain it */
+	bool rx_poll_armed;
+	bool rx_stopped;    /* the client aborted the Send ring */
+	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
+	uint64_t mtu_checked_ns;
+
+	/* TX: Receive ring -> TUN */
+	uint32_t tx_head;   /* published Receive.Head */
+	uint32_t tx_walk;   /* next record to look at */
+	unsigned tx_first, tx_count; /* FIFO of records in flight or dropped */
+	struct wt_tx_entry tx_fifo[WT_TX_INFLIGHT_MAX];
+	bool tx_stopped;    /* bogus record: Head = SENTINEL */
+	bool tx_wake_armed; /* a read on Receive.TailMoved is in flight */
+	uint64_t tx_wake_buf;
+	uint64_t poll_buf;
+};
+
+#endif
