@@ -327,6 +327,7 @@ static void *engine_main(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), e->name);
+	e->tid = (int)gettid();
 	pin(e);
 	ret = wt_uring_setup(e);
 	if (!ret)
@@ -417,6 +418,11 @@ void wt_engine_put(struct wt_engine *e)
 int wt_engine_cpu(const struct wt_engine *e)
 {
 	return e->cpu;
+}
+
+int wt_engine_tid(const struct wt_engine *e)
+{
+	return e->tid;
 }
 
 uint64_t wt_engine_enter_calls(struct wt_engine *e)

@@ -28,6 +28,8 @@ void wt_engine_get(struct wt_engine *e);
 void wt_engine_put(struct wt_engine *e);
 
 int wt_engine_cpu(const struct wt_engine *e);
+/* Kernel thread id of the engine thread (for per-thread CPU accounting). */
+int wt_engine_tid(const struct wt_engine *e);
 uint64_t wt_engine_enter_calls(struct wt_engine *e);
 
 /*

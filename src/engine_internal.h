@@ -33,6 +33,7 @@ struct wt_engine {
 	int cpu, spin_us;
 	char name[16];
 	pthread_t thread;
+	int tid;                  /* the engine thread's kernel id */
 
 	int ctl_fd; /* eventfd: commands are pending */
 	uint64_t ctl_buf;
