@@ -45,6 +45,9 @@ extern "C" {
 /** Maximum IP packet size. */
 #define WINTUN_MAX_IP_PACKET_SIZE WINTUN_RING_MAX_PACKET_SIZE
 
+/** An adapter: a TUN device created by this library. */
+typedef struct wintun_adapter *WINTUN_ADAPTER_HANDLE;
+
 /** A session: two rings shared with the engine thread that serves them. */
 typedef struct wintun_session *WINTUN_SESSION_HANDLE;
 
@@ -170,6 +173,132 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
  *   EINVAL     Session is NULL.
  */
 WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Milliseconds);
+
+/* ---- Sessions: starting and ending (Linux types, Wintun semantics) ---- */
+
+/** Flags of WINTUN_SESSION_OPTIONS. */
+#define WINTUN_SESSION_PIN_CPU 0x1u   /**< pin the engine thread to Cpu */
+#define WINTUN_SESSION_NUMA_NODE 0x2u /**< place ring memory on NumaNode */
+#define WINTUN_SESSION_HUGEPAGES 0x4u /**< back the rings with huge pages */
+#define WINTUN_SESSION_SPIN 0x8u      /**< use SpinMicroseconds (default 20) */
+#define WINTUN_SESSION_FLAGS_ALL 0xFu
+
+/**
+ * Options of WintunStartSessionEx.  Set Size to sizeof(WINTUN_SESSION_OPTIONS)
+ * and zero everything you do not use: zero means "default" everywhere.  The
+ * struct may grow at its end; Size tells the library which fields you know.
+ */
+typedef struct WINTUN_SESSION_OPTIONS {
+	uint32_t Size;             /**< sizeof(WINTUN_SESSION_OPTIONS) */
+	uint32_t Flags;            /**< WINTUN_SESSION_* */
+	uint32_t Capacity;         /**< ring capacity; 0: 4 MiB */
+	int32_t Cpu;               /**< with WINTUN_SESSION_PIN_CPU; default: a CPU
+					from the process's allowed set, spread over sessions */
+	int32_t NumaNode;          /**< with WINTUN_SESSION_NUMA_NODE; default: the
+					engine CPU's node (no placement without NUMA) */
+	uint32_t BatchDepth;       /**< most TUN reads per batch, 1..256; 0: 64 */
+	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping */
+	uint32_t Reserved;         /**< zero */
+	WINTUN_SESSION_HANDLE ShareEngineWith; /**< serve this session from that
+					session's engine thread (one thread, one io_uring for
+					both); NULL: a thread of its own */
+} WINTUN_SESSION_OPTIONS;
+
+/**
+ * Starts a session on an adapter: allocates the two rings (each
+ * sizeof(WINTUN_RING) + Capacity + 0x10000 bytes), attaches a queue of the
+ * TUN device, and starts the engine thread that moves packets between the
+ * device and the rings (named "wintun/<ifname>", pinned to one CPU).
+ * @Adapter: the adapter.
+ * @Capacity: ring capacity, a power of two from WINTUN_MIN_RING_CAPACITY to
+ * WINTUN_MAX_RING_CAPACITY.
+ * Returns the session (end it with WintunEndSession), or NULL with errno:
+ *   EINVAL  Adapter is NULL or Capacity is invalid;
+ *   EBUSY   the adapter already has a session;
+ *   ENOMEM, EMFILE  out of memory or descriptors;
+ *   EPERM   io_uring is disabled (sysctl kernel.io_uring_disabled), or the
+ *           device cannot be attached;
+ *   other   the errno of the failing system call (logged).
+ * Thread-safe.
+ */
+WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapter,
+						     uint32_t Capacity);
+
+/**
+ * Starts a session with options (Linux extension): CPU, NUMA node, capacity,
+ * batch depth, idle spin, huge pages, and sharing another session's engine.
+ * @Adapter: the adapter.
+ * @Options: the options, or NULL for the defaults.
+ * Errors: as WintunStartSession; EINVAL also for an unknown Size or flag, a
+ * CPU that does not exist, BatchDepth above 256, or a ShareEngineWith session
+ * that has no engine.
+ */
+WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
+						       const WINTUN_SESSION_OPTIONS *Options);
+
+/**
+ * Registers a client's own rings on an adapter (Wintun's
+ * TUN_IOCTL_REGISTER_RINGS): the client allocated both rings (same capacity,
+ * 4-byte aligned, not overlapping) and two eventfds, and drives the protocol
+ * of <wintun/ring.h> itself.  An engine thread serves them as for
+ * WintunStartSession (which is built on the same path).  The memory and the
+ * eventfds stay the client's and must outlive the session.
+ * @Adapter: the adapter.
+ * @Rings: the registration.
+ * Returns a session handle for WintunEndSession and WintunGetSessionStatistics
+ * (the packet functions work on it too), or NULL with errno: EINVAL for a
+ * NULL argument or a bad registration (logged with the reason), otherwise as
+ * WintunStartSession.
+ */
+WINTUN_API WINTUN_SESSION_HANDLE WintunRegisterRings(WINTUN_ADAPTER_HANDLE Adapter,
+						      const WINTUN_REGISTER_RINGS *Rings);
+
+/**
+ * Ends a session: the engine stops, cancels its I/O, stores the close
+ * sentinel (Send.Tail = 0xFFFFFFFF) and signals the read-wait event, so a
+ * thread blocked in WintunWaitForPacket returns false with ESHUTDOWN.  Then
+ * the rings, the queue and the handle are freed.  No other call may use the
+ * handle once this returns; a thread polling the read-wait event itself must
+ * stop using the handle when it wakes.
+ * @Session: the session; NULL is ignored (errno EINVAL, logged).
+ */
+WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session);
+
+/** Counters of one direction. */
+typedef struct WINTUN_DIRECTION_STATISTICS {
+	uint64_t Packets;        /**< packets delivered */
+	uint64_t Bytes;          /**< bytes delivered (IP packets) */
+	uint64_t DropRingFull;   /**< RX: times reading stopped for lack of ring space
+				      (the kernel's queue then drops, see tx_dropped) */
+	uint64_t DropTruncated;  /**< RX: packets larger than the slot (MTU grew) */
+	uint64_t DropNonIp;      /**< TX: records that are not IPv4/IPv6 packets */
+	uint64_t DropBogus;      /**< TX: bogus records (the ring was stopped) */
+	uint64_t DropWriteError; /**< TX: writes the kernel refused */
+	uint64_t Batches;        /**< batches of reads (RX) or writes (TX) submitted */
+	uint64_t Wakeups;        /**< times this direction woke the sleeping engine */
+} WINTUN_DIRECTION_STATISTICS;
+
+/** Session statistics; set Size before the call. */
+typedef struct WINTUN_SESSION_STATISTICS {
+	uint32_t Size;                   /**< sizeof(WINTUN_SESSION_STATISTICS) */
+	uint32_t Reserved;
+	WINTUN_DIRECTION_STATISTICS Rx;  /**< TUN -> Send ring (packets the OS sent) */
+	WINTUN_DIRECTION_STATISTICS Tx;  /**< Receive ring -> TUN (packets injected) */
+	uint64_t IoUringEnterCalls;      /**< of the engine (shared engines: all sessions) */
+	int32_t EngineCpu;               /**< CPU the engine is pinned to, or -1 */
+	int32_t EngineThreadId;          /**< kernel thread id of the engine */
+} WINTUN_SESSION_STATISTICS;
+
+/**
+ * Reads a session's counters (Linux extension).  Each counter is exact; the
+ * set is not one atomic snapshot.  Thread-safe.
+ * @Session: the session.
+ * @Stats: receives the counters; Stats->Size must be set (a smaller, older
+ * size gets the fields it covers).
+ * Returns true, or false with errno EINVAL (NULL argument, unknown Size).
+ */
+WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
+					   WINTUN_SESSION_STATISTICS *Stats);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* The public session API: start (plain, extended, raw rings), end, stats. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "engine.h"
+#include "log.h"
+#include "session_start.h"
+#include "wintun.h"
+
+#define WT_DEFAULT_CAPACITY 0x400000u
+
+static int options_to_start(const WINTUN_SESSION_OPTIONS *in, struct wt_start_opts *o)
+{
+	WINTUN_SESSION_OPTIONS opt = { 0 };
+
+	*o = (struct wt_start_opts){ .capacity = WT_DEFAULT_CAPACITY, .cpu = -1, .numa_node = -1,
+				     .spin_us = -1 };
+	if (!in)
+		return 0;
+	if (in->Size < offsetof(WINTUN_SESSION_OPTIONS, Capacity) || in->Size > sizeof(opt)) {
+		wt_err("session options: Size %u is not a known WINTUN_SESSION_OPTIONS size "
+		       "(expected %zu)",
+		       in->Size, sizeof(opt));
+		return -EINVAL;
+	}
+	memcpy(&opt, in, in->Size);
+	if (opt.Flags & ~WINTUN_SESSION_FLAGS_ALL) {
+		wt_err("session options: unknown flags 0x%x", opt.Flags & ~WINTUN_SESSION_FLAGS_ALL);
+		return -EINVAL;
+	}
+	if (opt.Capacity)
+		o->capacity = opt.Capacity;
+	if (opt.Flags & WINTUN_SESSION_PIN_CPU) {
+		if (opt.Cpu < 0 || opt.Cpu >= CPU_SETSIZE) {
+			wt_err("session options: CPU %d does not exist", opt.Cpu);
+			return -EINVAL;
+		}
+		o->cpu = opt.Cpu;
+	}
+	if (opt.Flags & WINTUN_SESSION_NUMA_NODE)
+		o->numa_node = opt.NumaNode;
+	if (opt.Flags & WINTUN_SESSION_SPIN)
+		o->spin_us = (int)(opt.SpinMicroseconds > 1000000 ? 1000000 : opt.SpinMicroseconds);
+	if (opt.BatchDepth > 256) {
+		wt_err("session options: batch depth %u is above 256", opt.BatchDepth);
+		return -EINVAL;
+	}
+	o->batch = opt.BatchDepth;
+	o->hugepages = opt.Flags & WINTUN_SESSION_HUGEPAGES;
+	o->share = opt.ShareEngineWith;
+	return 0;
+}
+
+/* Claim the adapter, open a queue and start the session on it. */
+static int start_on_adapter(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts *o,
+			    const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
+{
+	char name[IFNAMSIZ];
+	struct wt_start_opts named = *o;
+	int fd, ret;
+
+	ret = wt_adapter_claim_session(a);
+	if (ret)
+		return ret;
+	ret = wt_adapter_open_queue(a, false, &fd);
+	if (ret)
+		goto release;
+	if (wt_adapter_name(a, name) == 0)
+		named.name = name;
+	ret = raw ? wt_session_start_raw(fd, raw, &named, out) : wt_session_start(fd, &named, out);
+	if (ret) {
+		close(fd);
+		goto release;
+	}
+	(*out)->adapter = a;
+	return 0;
+release:
+	wt_adapter_release_session(a);
+	return ret;
+}
+
+WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
+						       const WINTUN_SESSION_OPTIONS *Options)
+{
+	struct wintun_session *s;
+	struct wt_start_opts o;
+	int ret;
+
+	if (!Adapter) {
+		wt_err("WintunStartSession: adapter is NULL");
+		return wt_fail_ptr(-EINVAL);
+	}
+	ret = options_to_start(Options, &o);
+	if (!ret && !wintun_ring_capacity_valid(o.capacity)) {
+		wt_err("WintunStartSession: ring capacity %u is not a power of two between %u and %u",
+		       o.capacity, WINTUN_MIN_RING_CAPACITY, WINTUN_MAX_RING_CAPACITY);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = start_on_adapter(Adapter, &o, NULL, &s);
+	return ret ? wt_fail_ptr(ret) : s;
+}
+
+WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapter,
+						     uint32_t Capacity)
+{
+	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = Capacity };
+
+	if (Adapter && !wintun_ring_capacity_valid(Capacity)) {
+		if (Capacity & (Capacity - 1))
+			wt_err("WintunStartSession: ring capacity %u is not a power of two", Capacity);
+		else
+			wt_err("WintunStartSession: ring capacity %u is out of range (%u..%u)",
+			       Capacity, WINTUN_MIN_RING_CAPACITY, WINTUN_MAX_RING_CAPACITY);
+		return wt_fail_ptr(-EINVAL);
+	}
+	return WintunStartSessionEx(Adapter, &o);
+}
+
+WINTUN_API WINTUN_SESSION_HANDLE WintunRegisterRings(WINTUN_ADAPTER_HANDLE Adapter,
+						      const WINTUN_REGISTER_RINGS *Rings)
+{
+	struct wintun_session *s;
+	struct wt_start_opts o;
+	int ret;
+
+	if (!Adapter || !Rings) {
+		wt_err("WintunRegisterRings: %s is NULL", Adapter ? "Rings" : "adapter");
+		return wt_fail_ptr(-EINVAL);
+	}
+	options_to_start(NULL, &o);
+	ret = start_on_adapter(Adapter, &o, Rings, &s);
+	return ret ? wt_fail_ptr(ret) : s;
+}
+
+WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session)
+{
+	struct wintun_adapter *a;
+
+	if (!Session) {
+		wt_err("WintunEndSession: session is NULL");
+		errno = EINVAL;
+		return;
+	}
+	a = Session->adapter;
+	wt_session_end(Session);
+	if (a)
+		wt_adapter_release_session(a);
+}
+
+static void copy_dir(WINTUN_DIRECTION_STATISTICS *d, struct wt_dir_stats *s)
+{
+	d->Packets = wt_stat_get(&s->packets);
+	d->Bytes = wt_stat_get(&s->bytes);
+	d->DropRingFull = wt_stat_get(&s->drop_ring_full);
+	d->DropTruncated = wt_stat_get(&s->drop_truncated);
+	d->DropNonIp = wt_stat_get(&s->drop_non_ip);
+	d->DropBogus = wt_stat_get(&s->drop_bogus);
+	d->DropWriteError = wt_stat_get(&s->drop_write_error);
+	d->Batches = wt_stat_get(&s->batches);
+	d->Wakeups = wt_stat_get(&s->wakeups);
+}
+
+WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
+					   WINTUN_SESSION_STATISTICS *Stats)
+{
+	WINTUN_SESSION_STATISTICS all = { .Size = sizeof(all) };
+	uint32_t size;
+
+	if (!Session || !Stats) {
+		wt_err("WintunGetSessionStatistics: %s is NULL", Session ? "Stats" : "session");
+		return wt_fail_bool(-EINVAL);
+	}
+	size = Stats->Size;
+	if (size < sizeof(uint32_t) || size > sizeof(all)) {
+		wt_err("WintunGetSessionStatistics: Size %u is not a known size (expected %zu)",
+		       size, sizeof(all));
+		return wt_fail_bool(-EINVAL);
+	}
+	copy_dir(&all.Rx, &Session->stats.rx);
+	copy_dir(&all.Tx, &Session->stats.tx);
+	if (Session->engine) {
+		all.IoUringEnterCalls = wt_engine_enter_calls(Session->engine);
+		all.EngineCpu = wt_engine_cpu(Session->engine);
+		all.EngineThreadId = wt_engine_tid(Session->engine);
+	}
+	/* An older caller's smaller struct gets the fields it knows. */
+	memcpy(Stats, &all, size);
+	Stats->Size = size;
+	return true;
+}
