@@ -181,7 +181,10 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 #define WINTUN_SESSION_NUMA_NODE 0x2u /**< place ring memory on NumaNode */
 #define WINTUN_SESSION_HUGEPAGES 0x4u /**< back the rings with huge pages */
 #define WINTUN_SESSION_SPIN 0x8u      /**< use SpinMicroseconds (default 20) */
-#define WINTUN_SESSION_FLAGS_ALL 0xFu
+#define WINTUN_SESSION_RX_MULTISHOT 0x10u /**< RX with one multishot read fed by
+					    provided buffers (kernel >= 6.7; otherwise the
+					    default drain is used and the log says so) */
+#define WINTUN_SESSION_FLAGS_ALL 0x1Fu
 
 /**
  * Options of WintunStartSessionEx.  Set Size to sizeof(WINTUN_SESSION_OPTIONS)

@@ -102,6 +102,12 @@ static int engine_add(struct wt_engine *e, struct wt_port *p)
 		return -EBUSY;
 	}
 	wt_uring_register_port(e, p, (unsigned)slot);
+	if (p->rx_multishot) {
+		if (!e->has_read_multishot)
+			wt_info("%s: the kernel has no multishot read; RX uses the drain", p->ifname);
+		else
+			wt_rx_multishot_setup(e, p, (unsigned)slot);
+	}
 	e->ports[slot] = p;
 	e->nports++;
 	return 0;
@@ -113,6 +119,7 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 	int slot = port_slot(e, p);
 
 	wt_uring_unregister_port(e, p);
+	wt_rx_multishot_teardown(e, p);
 	if (!p->dead)
 		wt_ring_pair_close(p->rings);
 	if (slot >= 0) {
@@ -140,6 +147,8 @@ static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
 		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, 0));
 	if (p->tx_wake_armed)
 		engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
+	if (p->ms_armed)
+		engine_cancel(e, wt_udata(p, WT_OP_RX_MULTISHOT, 0));
 	if (!p->inflight)
 		engine_finalize(e, p);
 }
@@ -172,7 +181,7 @@ static void arm_ctl(struct wt_engine *e)
 	io_uring_sqe_set_data64(sqe, WT_OP_CTL);
 }
 
-static void dispatch(struct wt_engine *e, uint64_t udata, int res)
+static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flags)
 {
 	struct wt_port *p = wt_udata_port(udata);
 	enum wt_op op = wt_udata_op(udata);
@@ -193,6 +202,8 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res)
 		wt_tx_complete(p, wt_udata_idx(udata), res);
 	else if (op == WT_OP_TX_WAKE)
 		wt_tx_wake_complete(p, res);
+	else if (op == WT_OP_RX_MULTISHOT)
+		wt_rx_multishot_complete(p, res, flags);
 	if (p->closing && !p->inflight)
 		engine_finalize(e, p);
 }
@@ -203,10 +214,14 @@ static unsigned reap(struct wt_engine *e)
 	unsigned head, n = 0;
 
 	io_uring_for_each_cqe(&e->ring, head, cqe) {
-		dispatch(e, cqe->user_data, cqe->res);
+		dispatch(e, cqe->user_data, cqe->res, cqe->flags);
 		n++;
 	}
 	io_uring_cq_advance(&e->ring, n);
+	/* One publish (and fence) per reap, not per packet. */
+	for (unsigned i = 0; n && i < WT_ENGINE_MAX_PORTS; i++)
+		if (e->ports[i])
+			wt_rx_flush(e->ports[i]);
 	return n;
 }
 

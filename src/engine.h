@@ -35,11 +35,13 @@ uint64_t wt_engine_enter_calls(struct wt_engine *e);
 /*
  * Create a port for @tun_fd (non-blocking, packet information on) and
  * @rings, and hand it to the engine thread; waits until the engine serves it.
- * @batch_max: most reads per RX batch (0: default).  Returns 0 or a negative
+ * @batch_max: most reads per RX batch (0: default).  @rx_multishot: use the
+ * multishot-read RX variant where the kernel has it.  Returns 0 or a negative
  * errno (logged).
  */
 int wt_engine_add_port(struct wt_engine *e, int tun_fd, struct wt_ring_pair *rings,
-		       struct wt_port_stats *stats, unsigned batch_max, struct wt_port **out);
+		       struct wt_port_stats *stats, unsigned batch_max, bool rx_multishot,
+		       struct wt_port **out);
 
 /*
  * Stop serving @port: cancel its I/O, store the close sentinels, wake the

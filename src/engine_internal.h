@@ -14,6 +14,7 @@
 
 #define WT_ENGINE_MAX_PORTS 16u
 #define WT_ENGINE_SQ_ENTRIES 1024u
+#define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
 
 /* What a completion is for: low bits of user_data. */
 enum wt_op {
@@ -23,6 +24,7 @@ enum wt_op {
 	WT_OP_TX_WAKE,  /* read of the Receive ring's eventfd */
 	WT_OP_CTL,      /* read of the engine's control eventfd */
 	WT_OP_CANCEL,
+	WT_OP_RX_MULTISHOT,
 };
 
 struct wt_cmd;
@@ -30,6 +32,7 @@ struct wt_cmd;
 struct wt_engine {
 	struct io_uring ring;
 	bool fixed_files, fixed_buffers;
+	bool has_read_multishot; /* IORING_OP_READ_MULTISHOT (kernel >= 6.7) */
 	int cpu, spin_us;
 	char name[16];
 	pthread_t thread;
@@ -91,6 +94,16 @@ void wt_rx_complete(struct wt_port *p, unsigned idx, int res);
 void wt_rx_poll_complete(struct wt_port *p, int res);
 void wt_rx_init(struct wt_port *p, unsigned batch_max);
 int wt_rx_probe_mtu(struct wt_port *p);
+int64_t wt_rx_free_space(struct wt_port *p);
+bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res);
+
+/* engine_rx_multishot.c */
+bool wt_rx_multishot_supported(struct io_uring *ring);
+int wt_rx_multishot_setup(struct wt_engine *e, struct wt_port *p, unsigned bgid);
+void wt_rx_multishot_teardown(struct wt_engine *e, struct wt_port *p);
+bool wt_rx_multishot_pump(struct wt_engine *e, struct wt_port *p);
+void wt_rx_multishot_complete(struct wt_port *p, int res, unsigned cqe_flags);
+void wt_rx_flush(struct wt_port *p);
 
 /* engine_tx.c */
 bool wt_tx_pump(struct wt_engine *e, struct wt_port *p);

@@ -24,7 +24,6 @@
 
 #define WT_RX_BATCH_DEFAULT 64u
 #define WT_RX_BATCH_START 8u
-#define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
 
 int wt_rx_probe_mtu(struct wt_port *p)
 {
@@ -60,7 +59,7 @@ void wt_rx_init(struct wt_port *p, unsigned batch_max)
 }
 
 /* Ring space the client has handed back, or -1 if it aborted the ring. */
-static int64_t rx_free_space(struct wt_port *p)
+int64_t wt_rx_free_space(struct wt_port *p)
 {
 	uint32_t cap = p->rings->capacity;
 	/* Pairs with the client's store-release of Send.Head after it is done
@@ -94,6 +93,8 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	int64_t space;
 	unsigned n;
 
+	if (p->ms_br || p->ms_cancelling)
+		return wt_rx_multishot_pump(e, p);
 	if (p->dead || p->closing || p->rx_stopped || p->rx_pending)
 		return false;
 	if (!p->rx_ready) {
@@ -102,7 +103,7 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	}
 	if (wt_now_ns() - p->mtu_checked_ns > WT_MTU_RECHECK_NS)
 		wt_rx_probe_mtu(p);
-	space = rx_free_space(p);
+	space = wt_rx_free_space(p);
 	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
 		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
 		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], p->slot_size, true,
@@ -128,33 +129,32 @@ static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
 		WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
 }
 
-/* Turn a completed read into a record (and a pad for the rest of the slot).
- * Returns true if the slot holds a packet. */
-static bool rx_settle_slot(struct wt_port *p, struct wt_rx_slot *s)
+/* Turn a completed read of the slot at @off (@size bytes) into a record, and
+ * the rest of the slot into a pad.  Returns true if the slot holds a packet. */
+bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res)
 {
-	WINTUN_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, s->off);
+	WINTUN_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, off);
 	struct tun_pi pi;
 	uint32_t len, used;
 
-	if (s->res < (int32_t)sizeof(pi)) {
-		rx_write_pad(p, s->off, p->slot_size);
+	if (res < (int)sizeof(pi)) {
+		rx_write_pad(p, off, size);
 		return false;
 	}
 	memcpy(&pi, rec, sizeof(pi));
 	if (pi.flags & TUN_PKT_STRIP) {
 		wt_stat_add(&p->stats->rx.drop_truncated, 1);
-		rx_write_pad(p, s->off, p->slot_size);
+		rx_write_pad(p, off, size);
 		p->mtu_checked_ns = 0; /* the MTU grew: follow it before the next batch */
 		return false;
 	}
-	len = (uint32_t)s->res - (uint32_t)sizeof(pi);
+	len = (uint32_t)res - (uint32_t)sizeof(pi);
 	rec->Size = len;
 	used = wintun_ring_record_size(len);
 	/* A packet that spilled into the trailing bytes ends, in ring terms,
 	 * near the start: the pad goes at the wrapped offset. */
-	if (used < p->slot_size)
-		rx_write_pad(p, wintun_ring_wrap(s->off + used, p->rings->capacity),
-			     p->slot_size - used);
+	if (used < size)
+		rx_write_pad(p, wintun_ring_wrap(off + used, p->rings->capacity), size - used);
 	wt_stat_add(&p->stats->rx.packets, 1);
 	wt_stat_add(&p->stats->rx.bytes, len);
 	return true;
@@ -181,7 +181,7 @@ static void rx_settle_batch(struct wt_port *p)
 			drained = true;
 		else if (s->res < 0 && s->res != -EINTR)
 			wt_port_kill(p, "TUN read failed", -s->res);
-		if (rx_settle_slot(p, s) || s->res > 0)
+		if (wt_rx_settle(p, s->off, p->slot_size, s->res) || s->res > 0)
 			last_used = i + 1;
 		filled += s->res > 0;
 	}

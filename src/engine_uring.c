@@ -50,6 +50,7 @@ int wt_uring_setup(struct wt_engine *e)
 			wt_info("engine %s: io_uring with %s", e->name, setup_modes[i].name);
 			e->defer_taskrun = setup_modes[i].flags & IORING_SETUP_DEFER_TASKRUN;
 			register_tables(e);
+			e->has_read_multishot = wt_rx_multishot_supported(&e->ring);
 			return 0;
 		}
 		if (ret != -EINVAL)

@@ -54,7 +54,7 @@ static int open_mtu_socket(int tun_fd)
 }
 
 static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats *stats,
-		    unsigned batch_max, struct wt_port **out)
+		    unsigned batch_max, bool rx_multishot, struct wt_port **out)
 {
 	struct wt_port *p = calloc(1, sizeof(*p));
 	int ret;
@@ -80,6 +80,7 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 		return ret;
 	}
 	wt_rx_init(p, batch_max);
+	p->rx_multishot = rx_multishot;
 	p->tx_head = p->tx_walk = wt_load_relaxed(&rings->desc.Receive.Ring->Head);
 	*out = p;
 	return 0;
@@ -92,10 +93,11 @@ static void port_free(struct wt_port *p)
 }
 
 int wt_engine_add_port(struct wt_engine *e, int tun_fd, struct wt_ring_pair *rings,
-		       struct wt_port_stats *stats, unsigned batch_max, struct wt_port **out)
+		       struct wt_port_stats *stats, unsigned batch_max, bool rx_multishot,
+		       struct wt_port **out)
 {
 	struct wt_port *p;
-	int ret = port_new(tun_fd, rings, stats, batch_max, &p);
+	int ret = port_new(tun_fd, rings, stats, batch_max, rx_multishot, &p);
 
 	if (ret)
 		return ret;

@@ -17,6 +17,7 @@
 
 #define WT_RX_BATCH_MAX 256u
 #define WT_TX_INFLIGHT_MAX 256u
+#define WT_MS_ENTRIES 256u /* provided buffers of the multishot RX variant */
 
 enum wt_slot_state { WT_SLOT_FREE, WT_SLOT_INFLIGHT, WT_SLOT_DONE };
 
@@ -24,6 +25,11 @@ struct wt_rx_slot {
 	uint32_t off;   /* record offset in the Send ring */
 	int32_t res;    /* read result */
 	uint8_t state;
+};
+
+struct wt_ms_slot {
+	uint32_t off, size;
+	bool done;
 };
 
 struct wt_tx_entry {
@@ -34,6 +40,7 @@ struct wt_tx_entry {
 };
 
 struct wt_engine;
+struct io_uring_buf_ring;
 struct wt_cmd;
 
 struct wt_port {
@@ -62,6 +69,13 @@ struct wt_port {
 	bool rx_stopped;    /* the client aborted the Send ring */
 	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
 	uint64_t mtu_checked_ns;
+	bool rx_multishot;  /* asked for the multishot variant */
+	bool rx_dirty;      /* rx_tail moved, not published yet */
+	struct io_uring_buf_ring *ms_br; /* set: multishot variant in use */
+	uint16_t ms_bgid;
+	bool ms_armed, ms_cancelling;
+	unsigned ms_first, ms_count; /* provided slots, oldest first */
+	struct wt_ms_slot ms_slots[WT_MS_ENTRIES];
 
 	/* TX: Receive ring -> TUN */
 	uint32_t tx_head;   /* published Receive.Head */

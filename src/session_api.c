@@ -53,6 +53,7 @@ static int options_to_start(const WINTUN_SESSION_OPTIONS *in, struct wt_start_op
 	}
 	o->batch = opt.BatchDepth;
 	o->hugepages = opt.Flags & WINTUN_SESSION_HUGEPAGES;
+	o->rx_multishot = opt.Flags & WINTUN_SESSION_RX_MULTISHOT;
 	o->share = opt.ShareEngineWith;
 	return 0;
 }

@@ -32,7 +32,8 @@ static int engine_for(const struct wt_start_opts *o, struct wt_engine **e)
 static int attach(struct wintun_session *s, int tun_fd, const struct wt_start_opts *o,
 		  struct wt_engine *e)
 {
-	int ret = wt_engine_add_port(e, tun_fd, &s->rings, &s->stats, o->batch, &s->port);
+	int ret = wt_engine_add_port(e, tun_fd, &s->rings, &s->stats, o->batch,
+				     o->rx_multishot, &s->port);
 
 	if (ret)
 		return ret;

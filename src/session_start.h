@@ -16,6 +16,7 @@ struct wt_start_opts {
 	unsigned batch;                /* 0: default */
 	int spin_us;                   /* < 0: default */
 	bool hugepages;
+	bool rx_multishot;              /* multishot-read RX variant */
 	struct wintun_session *share;  /* join this session's engine */
 	const char *name;              /* interface name, for the thread */
 };
