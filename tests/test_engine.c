@@ -328,8 +328,9 @@ Test(engine, ring_full_backpressure_recovers, .timeout = 120)
 
 	start(WINTUN_MIN_RING_CAPACITY);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	/* 128 KiB hold ~87 slots of 1504 bytes: the client reads nothing. */
-	for (uint32_t i = 0; i < 300; i++) {
+	/* 128 KiB hold ~87 slots of 1504 bytes, the kernel's TUN queue 500
+	 * packets more: the client reads nothing. */
+	for (uint32_t i = 0; i < 1000; i++) {
 		send_udp(fd, 1000, 3, i);
 		if (i % 50 == 0)
 			usleep(2000);
@@ -344,7 +345,7 @@ Test(engine, ring_full_backpressure_recovers, .timeout = 120)
 		got++;
 	}
 	cr_expect_gt(got, 50);
-	cr_expect_lt(got, 300);
+	cr_expect_lt(got, 1000);
 	/* The session recovers once the client reads again. */
 	send_udp(fd, 500, 4, 1);
 	cr_expect_eq(receive_udp(4, &seq), 500);
