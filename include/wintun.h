@@ -265,7 +265,7 @@ typedef struct WINTUN_ADAPTER_INFO {
 	uint32_t Mtu;     /**< MTU in bytes */
 	uint32_t Flags;   /**< IFF_* flags as the kernel reports them */
 	bool Up;          /**< administratively up (IFF_UP) */
-	bool Running;     /**< operationally up (IFF_RUNNING: a session is attached) */
+	bool Running;     /**< operationally up (IFF_RUNNING) */
 	char Name[IFNAMSIZ]; /**< current device name */
 } WINTUN_ADAPTER_INFO;
 
