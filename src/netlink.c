@@ -53,7 +53,12 @@ void wt_nl_close(struct wt_nl *nl)
 
 struct nlmsghdr *wt_nl_msg(struct wt_nl *nl, void *buf, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
+
+	/* Attribute padding is not always zeroed by libmnl: never send stack
+	 * garbage to the kernel. */
+	memset(buf, 0, WT_NL_MSG_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;

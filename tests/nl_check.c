@@ -74,7 +74,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 static bool get_link(const char *name, struct link_q *q)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 
@@ -104,7 +104,7 @@ uint32_t nlt_link_gso_max_size(const char *name)
 
 bool nlt_set_alias(const char *name, const char *alias)
 {
-	char buf[1024];
+	char buf[1024] = { 0 }; /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 
@@ -183,7 +183,7 @@ bool nlt_route_exists(int family, const char *dst, unsigned plen, const char *gw
 		      uint32_t metric)
 {
 	struct route_q q = { .family = family, .plen = plen, .oif = oif, .metric = metric };
-	char buf[1024];
+	char buf[1024] = { 0 }; /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 
