@@ -114,8 +114,8 @@ static int parse_guid(const char *s, WINTUN_GUID *g)
 
 	if (sscanf(s, "{%8" SCNx32 "-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}%n", &d1, &d2, &d3, &b[0],
 		   &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &end) != 11 ||
-	    end != WT_GUID_STRLEN - 1)
-		return -EINVAL;
+	    end != WT_GUID_STRLEN - 1 || (s[end] != '\0' && s[end] != ' '))
+		return -EINVAL; /* a space may start fields a later version adds */
 	g->Data1 = d1;
 	g->Data2 = (uint16_t)d2;
 	g->Data3 = (uint16_t)d3;
