@@ -231,12 +231,14 @@ WINTUN_API bool WintunEnumAdapters(const char *TunnelType, WINTUN_ENUM_CALLBACK 
 WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, char Name[IFNAMSIZ]);
 
 /**
- * Renames the adapter's device (Wintun 0.8 API).  The kernel renames only a
- * device that is down.
+ * Renames the adapter's device (Wintun 0.8 API).  Handles and sessions on
+ * the adapter stay valid.  Kernels before 6.2 rename only a device that is
+ * down.
  * @Adapter: the handle.
  * @Name: the new name, same rules as for WintunCreateAdapter.
  * Returns true, or false with errno: EINVAL (bad name), EEXIST (name taken),
- * EBUSY (the device is up: bring it down first), EPERM, ENODEV (gone).
+ * EBUSY (the device is up and the kernel is older than 6.2: bring it down
+ * first), EPERM, ENODEV (gone).
  */
 WINTUN_API bool WintunSetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, const char *Name);
 

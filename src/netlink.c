@@ -3,11 +3,20 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "netns.h"
+
+/* Restarted dumps, for the tests that check the restart path runs. */
+static atomic_uint wt_nl_restarts;
+
+unsigned int wt_nl_dump_restarts(void)
+{
+	return atomic_load_explicit(&wt_nl_restarts, memory_order_relaxed);
+}
 
 /* A dump interrupted this many times in a row is reported as EAGAIN: the
  * tables are changing faster than we can read them. */
@@ -72,7 +81,7 @@ struct wt_nl_ctx {
 	mnl_cb_t cb;
 	void *data;
 	int err;   /* kernel's negative errno from NLMSG_ERROR, or 0 */
-	bool intr; /* some reply carried NLM_F_DUMP_INTR */
+	bool intr; /* the dump was interrupted (NLM_F_DUMP_INTR) */
 };
 
 static int ext_ack_attr(const struct nlattr *attr, void *data)
@@ -119,10 +128,8 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 
 static int on_done(const struct nlmsghdr *nlh, void *data)
 {
-	struct wt_nl_ctx *ctx = data;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		ctx->intr = true;
+	(void)nlh;
+	(void)data;
 	return MNL_CB_STOP;
 }
 
@@ -137,8 +144,6 @@ static int on_data(const struct nlmsghdr *nlh, void *data)
 {
 	struct wt_nl_ctx *ctx = data;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		ctx->intr = true;
 	return ctx->cb ? ctx->cb(nlh, ctx->data) : MNL_CB_OK;
 }
 
@@ -150,7 +155,35 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_OVERRUN] = on_noop,
 };
 
-/* Send @nlh and run the replies until the ack, DONE or an error. */
+/* True once the batch @buf of @len bytes holds the end of a dump (DONE or
+ * an error). */
+static bool batch_ends_dump(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+/* libmnl stops at the first reply flagged NLM_F_DUMP_INTR; read and drop the
+ * rest of that dump so the socket is clean for the restart. */
+static int drain_dump(struct wt_nl *nl, char *buf, size_t len)
+{
+	ssize_t n = (ssize_t)len;
+
+	while (!batch_ends_dump(buf, (size_t)n)) {
+		n = mnl_socket_recvfrom(nl->sock, buf, WT_NL_BUF_SIZE);
+		if (n < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Send @nlh and run the replies until the ack, DONE or an error.  An
+ * interrupted dump sets ctx->intr and returns 0. */
 static int exchange(struct wt_nl_ctx *ctx, struct nlmsghdr *nlh)
 {
 	struct wt_nl *nl = ctx->nl;
@@ -165,11 +198,16 @@ static int exchange(struct wt_nl_ctx *ctx, struct nlmsghdr *nlh)
 	for (;;) {
 		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
 		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
+			return -errno;
+		errno = 0; /* libmnl reports its own errors through errno only */
 		ret = mnl_cb_run2(buf, (size_t)n, seq, nl->portid, on_data, ctx, ctl_cbs,
 				  NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_ERROR && !ctx->err && errno == EINTR) {
+			ctx->intr = true;
+			return drain_dump(nl, buf, (size_t)n);
+		}
 		if (ret == MNL_CB_ERROR)
-			return ctx->err ? ctx->err : -errno;
+			return ctx->err ? ctx->err : errno ? -errno : -EIO;
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
@@ -196,6 +234,7 @@ int wt_nl_dump(struct wt_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
 		ret = exchange(&ctx, nlh);
 		if (ret || !ctx.intr)
 			return ret;
+		atomic_fetch_add_explicit(&wt_nl_restarts, 1, memory_order_relaxed);
 		if (restart)
 			restart(data);
 	}

@@ -53,6 +53,9 @@ int wt_nl_request(struct wt_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *dat
 int wt_nl_dump(struct wt_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
 	       void (*restart)(void *data));
 
+/* How many dumps were restarted so far (process-wide; for tests). */
+unsigned int wt_nl_dump_restarts(void);
+
 /* Log "cannot <op> <dev>: <error> (<kernel's words>)" with a hint for EPERM. */
 void wt_nl_log_error(const struct wt_nl *nl, int err, const char *op, const char *dev);
 

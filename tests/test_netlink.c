@@ -7,8 +7,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -17,6 +21,7 @@
 #include "helpers.h"
 #include "nl_check.h"
 #include "src/adapter.h"
+#include "src/nl_link.h"
 #include "wintun.h"
 
 static void setup(void)
@@ -292,4 +297,62 @@ Test(netlink, move_into_name_clash_is_eexist)
 	WintunCloseAdapter(b);
 	close(away);
 	close(home);
+}
+
+/* Devices come and go while we dump: the kernel flags such dumps
+ * NLM_F_DUMP_INTR and wt_nl_dump restarts them.  Whatever happens, a listing
+ * never shows a device twice and always shows the ones that stay. */
+static void *churn(void *arg)
+{
+	atomic_bool *stop = arg;
+
+	while (!atomic_load(stop)) {
+		WINTUN_ADAPTER_HANDLE t = WintunCreateAdapter("churn0", "Test", NULL);
+
+		if (t)
+			WintunCloseAdapter(t);
+	}
+	return NULL;
+}
+
+Test(netlink, link_dump_survives_churn, .timeout = 120)
+{
+	WINTUN_ADAPTER_HANDLE a = create("wt0");
+	atomic_bool stop = false;
+	pthread_t thread;
+
+	/* Enough links that a dump spans several reads: only then can it be
+	 * interrupted. */
+	for (int i = 0; i < 120; i++) {
+		char name[IFNAMSIZ];
+
+		snprintf(name, sizeof(name), "bulk%d", i);
+		cr_assert(nlt_make_persistent_tun(name, IFF_TUN));
+	}
+	cr_assert_eq(pthread_create(&thread, NULL, churn, &stop), 0);
+	/* Until the restart path has run a few times (or we give up). */
+	for (int i = 0; i < 300 || (wt_nl_dump_restarts() < 3 && i < 20000); i++) {
+		struct wt_nl_link *links = NULL;
+		size_t count = 0;
+		int lo = 0, wt0 = 0, churn0 = 0;
+		struct wt_nl nl;
+
+		cr_assert_eq(wt_nl_open(&nl, -1), 0);
+		int r = wt_nl_link_list(&nl, &links, &count);
+		cr_assert_eq(r, 0, "%s", strerror(-r));
+		for (size_t j = 0; j < count; j++) {
+			lo += !strcmp(links[j].name, "lo");
+			wt0 += !strcmp(links[j].name, "wt0");
+			churn0 += !strcmp(links[j].name, "churn0");
+		}
+		cr_assert(lo == 1 && wt0 == 1 && churn0 <= 1, "lo %d wt0 %d churn0 %d", lo, wt0,
+			  churn0);
+		free(links);
+		wt_nl_close(&nl);
+	}
+	atomic_store(&stop, true);
+	pthread_join(thread, NULL);
+	cr_expect_geq(wt_nl_dump_restarts(), 3, "no interrupted dump seen: restart path untested");
+	cr_log_info("%u dumps restarted", wt_nl_dump_restarts());
+	WintunCloseAdapter(a);
 }
