@@ -23,7 +23,6 @@
 #ifndef WINTUN_H
 #define WINTUN_H
 
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -114,6 +113,12 @@ WINTUN_API uint32_t WintunGetRunningDriverVersion(void);
  * it is a use-after-free, as for any handle.
  */
 
+/**
+ * Size of an adapter name buffer, terminating NUL included: Linux's IFNAMSIZ
+ * (the header does not include <net/if.h>, which clashes with <linux/if.h>).
+ */
+#define WINTUN_MAX_ADAPTER_NAME 16
+
 /** Longest tunnel type, in bytes, not counting the terminating NUL. */
 #define WINTUN_MAX_TUNNEL_TYPE 64
 
@@ -138,7 +143,7 @@ typedef union WINTUN_NET_LUID {
 /**
  * Creates a new adapter: a TUN device called @Name in the calling thread's
  * network namespace.
- * @Name: the device name: 1 to IFNAMSIZ-1 (15) bytes, no '/', ':', '%' or
+ * @Name: the device name: 1 to WINTUN_MAX_ADAPTER_NAME-1 (15) bytes, no '/', ':', '%' or
  * whitespace, not "." or "..".
  * @TunnelType: a free-form tag, 1 to WINTUN_MAX_TUNNEL_TYPE bytes without
  * whitespace (WintunEnumAdapters filters on it).
@@ -228,7 +233,8 @@ WINTUN_API bool WintunEnumAdapters(const char *TunnelType, WINTUN_ENUM_CALLBACK 
  * Returns true, or false with errno EINVAL (NULL argument) or ENODEV (the
  * device is gone).
  */
-WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, char Name[IFNAMSIZ]);
+WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
+				     char Name[WINTUN_MAX_ADAPTER_NAME]);
 
 /**
  * Renames the adapter's device (Wintun 0.8 API).  Handles and sessions on
@@ -268,15 +274,15 @@ typedef struct WINTUN_ADAPTER_INFO {
 	uint32_t Flags;   /**< IFF_* flags as the kernel reports them */
 	bool Up;          /**< administratively up (IFF_UP) */
 	bool Running;     /**< operationally up (IFF_RUNNING) */
-	char Name[IFNAMSIZ]; /**< current device name */
+	char Name[WINTUN_MAX_ADAPTER_NAME]; /**< current device name */
 } WINTUN_ADAPTER_INFO;
 
 /**
  * Reads the adapter's interface index, MTU, flags and name.
  * @Adapter: the handle.
- * @Info: Size must be set to at least offsetof(WINTUN_ADAPTER_INFO, Name) +
- * IFNAMSIZ of the version the caller was built with; at most Size bytes are
- * written.  EINVAL if Size is too small.
+ * @Info: the caller sets Size to sizeof(WINTUN_ADAPTER_INFO) of the header
+ * it was built with (at least this version's); at most Size bytes are
+ * written, Size is set to the number written.  EINVAL if Size is too small.
  */
 WINTUN_API bool WintunGetAdapterInfo(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_ADAPTER_INFO *Info);
 

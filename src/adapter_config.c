@@ -2,7 +2,6 @@
 /* Public link configuration of an adapter over netlink: up/down, MTU, GSO
  * size, name, namespace, and the state query. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,7 +159,7 @@ static void fill_info(WINTUN_ADAPTER_INFO *info, const struct wt_nl_link *l)
 
 WINTUN_API bool WintunGetAdapterInfo(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_ADAPTER_INFO *Info)
 {
-	const size_t min_size = offsetof(WINTUN_ADAPTER_INFO, Name) + IFNAMSIZ;
+	const size_t min_size = sizeof(WINTUN_ADAPTER_INFO); /* the first version */
 	WINTUN_ADAPTER_INFO out;
 	struct wt_nl_link link;
 	struct wt_adapter_nl c;

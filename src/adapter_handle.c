@@ -156,7 +156,10 @@ int wt_adapter_nl_end(struct wt_adapter_nl *c, int ret, const char *op)
 	return ret;
 }
 
-WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, char Name[IFNAMSIZ])
+_Static_assert(WINTUN_MAX_ADAPTER_NAME == IFNAMSIZ, "public name size must be IFNAMSIZ");
+
+WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
+				     char Name[WINTUN_MAX_ADAPTER_NAME])
 {
 	int ret;
 

@@ -433,3 +433,28 @@ Test(adapter, engine_interface_queue_name_mtu)
 	close(fd);
 	WintunCloseAdapter(a);
 }
+
+/* Another handle's owner deleted the device: calls fail with ENODEV, closing
+ * is still fine. */
+Test(adapter, handle_outlives_device)
+{
+	WINTUN_ADAPTER_HANDLE a = create("wt0", "Test"), b;
+	char name[IFNAMSIZ];
+	int fd = -1;
+
+	b = WintunOpenAdapter("wt0");
+	cr_assert_not_null(b);
+	WintunCloseAdapter(a);
+	cr_expect_eq(if_nametoindex("wt0"), 0, "the creator's close deletes for everyone");
+	errno = 0;
+	cr_expect_not(WintunGetAdapterName(b, name));
+	cr_expect_eq(errno, ENODEV);
+	cr_expect(wt_test_log_contains("is gone"));
+	errno = 0;
+	cr_expect_not(WintunSetAdapterMtu(b, 1400));
+	cr_expect_eq(errno, ENODEV);
+	cr_expect_eq(WintunGetAdapterMtu(b), 0);
+	cr_expect_eq(errno, ENODEV);
+	cr_expect_eq(wt_adapter_open_queue(b, false, &fd), -ENODEV);
+	WintunCloseAdapter(b);
+}
