@@ -71,3 +71,46 @@ Test(adapter_perm, create_without_cap_net_admin_is_eperm, .timeout = 60)
 		     WEXITSTATUS(status));
 	cr_expect_eq(if_nametoindex("wtp0"), 0, "no device may be left behind");
 }
+
+/* An adapter created with the capability, then used without it: reads still
+ * work (the namespace lookup falls back to the caller's), changes get EPERM
+ * with the reason, and the device still goes with the handle. */
+static int child_after_drop(void)
+{
+	WINTUN_ADAPTER_HANDLE a;
+
+	wt_test_log_capture();
+	a = WintunCreateAdapter("wtp1", "Test", NULL);
+	if (!a)
+		return CREATED; /* could not even create */
+	if (!drop_net_admin())
+		return NO_DROP;
+	if (WintunGetAdapterMtu(a) != 1500)
+		return WRONG_ERRNO;
+	errno = 0;
+	if (WintunSetAdapterMtu(a, 1400) || errno != EPERM)
+		return WRONG_ERRNO;
+	if (!wt_test_log_contains("cannot set MTU 1400 on wtp1") ||
+	    !wt_test_log_contains("CAP_NET_ADMIN"))
+		return NO_LOG;
+	WintunCloseAdapter(a); /* RTM_DELLINK refused, but the fd was the last */
+	return if_nametoindex("wtp1") ? LEFT_DEVICE : OK;
+}
+
+Test(adapter_perm, config_without_cap_net_admin_is_eperm, .timeout = 60)
+{
+	int status;
+	pid_t pid;
+
+	wt_test_enter_netns();
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(child_after_drop());
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "child died");
+	cr_expect_eq(WEXITSTATUS(status), OK,
+		     "child result %d (1 no drop, 2 no create, 3 errno, 4 no log, 5 device left)",
+		     WEXITSTATUS(status));
+	cr_expect_eq(if_nametoindex("wtp1"), 0);
+}
