@@ -45,7 +45,7 @@ extern "C" {
 /** Maximum IP packet size. */
 #define WINTUN_MAX_IP_PACKET_SIZE WINTUN_RING_MAX_PACKET_SIZE
 
-/** An adapter: a TUN device created by this library. */
+/** An adapter: a TUN device of this library (see "Adapters" below). */
 typedef struct wintun_adapter *WINTUN_ADAPTER_HANDLE;
 
 /** A session: two rings shared with the engine thread that serves them. */
@@ -84,6 +84,268 @@ WINTUN_API void WintunSetLogger(WINTUN_LOGGER_CALLBACK NewLogger);
  * the "driver" version.  Never fails.
  */
 WINTUN_API uint32_t WintunGetRunningDriverVersion(void);
+
+/* ---- Adapters ---- */
+
+/*
+ * An adapter is a Linux TUN device (IFF_TUN | IFF_MULTI_QUEUE, with packet
+ * information) whose ifalias reads "wintun type=<TunnelType> guid=<GUID>":
+ * that is how WintunOpenAdapter and WintunEnumAdapters recognize the devices
+ * of this library.
+ *
+ * Lifetime: devices are NOT persistent.  Every adapter handle keeps one TUN
+ * file descriptor of the device open, detached from the data path
+ * (TUNSETQUEUE IFF_DETACH_QUEUE) so it never receives packets; a detached
+ * queue still keeps the device alive.  The device therefore lives while any
+ * handle (or session) on it is open, in any process, and disappears with the
+ * last one: a process that crashes leaves no adapter behind that would block
+ * its restart.  WintunCloseAdapter on the handle that created the device
+ * deletes the device at once, even if other processes still hold it.
+ *
+ * A handle follows its device by interface index: renaming the device
+ * (WintunSetAdapterName, or ip-link) does not invalidate it, and after
+ * WintunSetAdapterNetns its configuration functions act in the device's new
+ * network namespace.
+ *
+ * All adapter functions need CAP_NET_ADMIN in the device's network namespace
+ * except where noted (EPERM otherwise).  All are thread-safe: one handle may be
+ * used from several threads, but closing it while another thread still uses
+ * it is a use-after-free, as for any handle.
+ */
+
+/**
+ * Size of an adapter name buffer, terminating NUL included: Linux's IFNAMSIZ
+ * (the header does not include <net/if.h>, which clashes with <linux/if.h>).
+ */
+#define WINTUN_MAX_ADAPTER_NAME 16
+
+/** Longest tunnel type, in bytes, not counting the terminating NUL. */
+#define WINTUN_MAX_TUNNEL_TYPE 64
+
+/** A GUID, laid out as Windows' GUID. */
+typedef struct WINTUN_GUID {
+	uint32_t Data1;
+	uint16_t Data2;
+	uint16_t Data3;
+	uint8_t Data4[8];
+} WINTUN_GUID;
+
+/** A network interface LUID, laid out as Windows' NET_LUID. */
+typedef union WINTUN_NET_LUID {
+	uint64_t Value;
+	struct {
+		uint64_t Reserved : 24;
+		uint64_t NetLuidIndex : 24; /**< the interface index */
+		uint64_t IfType : 16;       /**< 53, IF_TYPE_PROP_VIRTUAL */
+	} Info;
+} WINTUN_NET_LUID;
+
+/**
+ * Creates a new adapter: a TUN device called @Name in the calling thread's
+ * network namespace.
+ * @Name: the device name: 1 to WINTUN_MAX_ADAPTER_NAME-1 (15) bytes, no '/', ':', '%' or
+ * whitespace, not "." or "..".
+ * @TunnelType: a free-form tag, 1 to WINTUN_MAX_TUNNEL_TYPE bytes without
+ * whitespace (WintunEnumAdapters filters on it).
+ * @RequestedGUID: the adapter's GUID, or NULL for a random one.
+ * Returns the handle (release it with WintunCloseAdapter, which deletes the
+ * device), or NULL with errno:
+ *   EINVAL  a NULL/empty/too long/malformed Name or TunnelType;
+ *   EEXIST  a network device called Name already exists;
+ *   EPERM   no CAP_NET_ADMIN;
+ *   ENOENT  /dev/net/tun is missing (no tun module);
+ *   other   what the kernel reported (ENOMEM, EMFILE...).
+ */
+WINTUN_API WINTUN_ADAPTER_HANDLE WintunCreateAdapter(const char *Name, const char *TunnelType,
+						     const WINTUN_GUID *RequestedGUID);
+
+/**
+ * Opens an existing adapter (created by this or another process) by name, in
+ * the calling thread's network namespace.  The handle keeps the device alive
+ * until WintunCloseAdapter, which does not delete it.
+ * @Name: the device name.
+ * Returns the handle, or NULL with errno:
+ *   EINVAL   a NULL or malformed Name;
+ *   ENOENT   no network device called Name;
+ *   ENOTSUP  the device exists but is not a Wintun adapter (not a
+ *            multi-queue TUN device with packet information, or its ifalias
+ *            does not start with "wintun type=");
+ *   EPERM    no CAP_NET_ADMIN.
+ */
+WINTUN_API WINTUN_ADAPTER_HANDLE WintunOpenAdapter(const char *Name);
+
+/**
+ * Releases an adapter handle.  If the handle came from WintunCreateAdapter the
+ * device is deleted (RTM_DELLINK), even if other handles or processes still
+ * use it; their sessions then end with ESHUTDOWN.  Closing a handle whose
+ * session is still running is allowed (logged as a warning): the session ends
+ * when it notices the device is gone; end it with WintunEndSession as usual.
+ * @Adapter: the handle; NULL is ignored (errno EINVAL, logged).
+ */
+WINTUN_API void WintunCloseAdapter(WINTUN_ADAPTER_HANDLE Adapter);
+
+/**
+ * Deletes the leftovers of this library: Wintun adapters in the calling
+ * thread's network namespace that no process holds open (persistent devices
+ * left by other tools or crashed older versions).  Adapters in use are left
+ * alone (logged).  On Linux there is no driver to unload.
+ * Returns true on success, or false with errno (EPERM without CAP_NET_ADMIN,
+ * or the netlink error).
+ */
+WINTUN_API bool WintunDeleteDriver(void);
+
+/**
+ * Returns the LUID of the adapter: NetLuidIndex = interface index, IfType = 53
+ * (IF_TYPE_PROP_VIRTUAL).  Needs no privilege.
+ * @Adapter: the handle.
+ * @Luid: receives the LUID.  With a NULL Adapter or Luid nothing is written
+ * and errno is EINVAL (logged).
+ */
+WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid);
+
+/**
+ * Called by WintunEnumAdapters for each adapter.
+ * @Adapter: a handle valid only during the call (do not close it; open the
+ * adapter by name to keep one).
+ * @Param: the caller's parameter.
+ * Returns true to continue, false to stop the enumeration.
+ */
+typedef bool (*WINTUN_ENUM_CALLBACK)(WINTUN_ADAPTER_HANDLE Adapter, intptr_t Param);
+
+/**
+ * Enumerates the Wintun adapters of the calling thread's network namespace
+ * (Wintun 0.8 API).
+ * @TunnelType: only adapters of this tunnel type, or NULL for all.
+ * @Callback: called once per adapter, in interface-index order.
+ * @Param: passed to Callback.
+ * Returns true if the enumeration ran (also when Callback stopped it), or
+ * false with errno: EINVAL for a NULL Callback, EPERM, or the netlink error.
+ * Devices that vanish during the enumeration are skipped.
+ */
+WINTUN_API bool WintunEnumAdapters(const char *TunnelType, WINTUN_ENUM_CALLBACK Callback,
+				   intptr_t Param);
+
+/**
+ * Gets the adapter's current device name (it follows renames).  Needs no
+ * privilege.
+ * @Adapter: the handle.
+ * @Name: receives the NUL-terminated name.
+ * Returns true, or false with errno EINVAL (NULL argument) or ENODEV (the
+ * device is gone).
+ */
+WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
+				     char Name[WINTUN_MAX_ADAPTER_NAME]);
+
+/**
+ * Renames the adapter's device (Wintun 0.8 API).  Handles and sessions on
+ * the adapter stay valid.  Kernels before 6.2 rename only a device that is
+ * down.
+ * @Adapter: the handle.
+ * @Name: the new name, same rules as for WintunCreateAdapter.
+ * Returns true, or false with errno: EINVAL (bad name), EEXIST (name taken),
+ * EBUSY (the device is up and the kernel is older than 6.2: bring it down
+ * first), EPERM, ENODEV (gone).
+ */
+WINTUN_API bool WintunSetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, const char *Name);
+
+/**
+ * Gets the adapter's GUID, as given to (or chosen by) WintunCreateAdapter.
+ * Needs no privilege.
+ * @Adapter: the handle.
+ * @Guid: receives the GUID.
+ * Returns true, or false with errno EINVAL (NULL argument).
+ */
+WINTUN_API bool WintunGetAdapterGUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_GUID *Guid);
+
+/* ---- Adapter configuration (Linux additions, netlink) ----
+ *
+ * These act on the device in its current network namespace (see
+ * WintunSetAdapterNetns).  Each returns true, or false with errno: EINVAL
+ * for a NULL handle or a malformed argument, EPERM without CAP_NET_ADMIN,
+ * ENODEV when the device is gone, otherwise the error the kernel reported; a
+ * line naming the operation, the device and the kernel's reason is logged.
+ */
+
+/** Size-prefixed adapter state for WintunGetAdapterInfo (can grow). */
+typedef struct WINTUN_ADAPTER_INFO {
+	uint32_t Size;    /**< set by the caller: sizeof(WINTUN_ADAPTER_INFO) */
+	uint32_t IfIndex; /**< interface index in the device's namespace */
+	uint32_t Mtu;     /**< MTU in bytes */
+	uint32_t Flags;   /**< IFF_* flags as the kernel reports them */
+	bool Up;          /**< administratively up (IFF_UP) */
+	bool Running;     /**< operationally up (IFF_RUNNING) */
+	char Name[WINTUN_MAX_ADAPTER_NAME]; /**< current device name */
+} WINTUN_ADAPTER_INFO;
+
+/**
+ * Reads the adapter's interface index, MTU, flags and name.
+ * @Adapter: the handle.
+ * @Info: the caller sets Size to sizeof(WINTUN_ADAPTER_INFO) of the header
+ * it was built with (at least this version's); at most Size bytes are
+ * written, Size is set to the number written.  EINVAL if Size is too small.
+ */
+WINTUN_API bool WintunGetAdapterInfo(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_ADAPTER_INFO *Info);
+
+/** Brings the adapter up (@Up true) or down. */
+WINTUN_API bool WintunSetAdapterUp(WINTUN_ADAPTER_HANDLE Adapter, bool Up);
+
+/** Sets the MTU (the kernel accepts 68 to 65535 for TUN; EINVAL otherwise).
+ * A running session follows the change. */
+WINTUN_API bool WintunSetAdapterMtu(WINTUN_ADAPTER_HANDLE Adapter, uint32_t Mtu);
+
+/** Returns the MTU, or 0 with errno (EINVAL, ENODEV, ...). */
+WINTUN_API uint32_t WintunGetAdapterMtu(WINTUN_ADAPTER_HANDLE Adapter);
+
+/**
+ * Sets the largest GSO super-packet the kernel hands to the adapter
+ * (IFLA_GSO_MAX_SIZE), for offload mode.  Kernels before 5.19 cannot change
+ * it on an existing device: then EOPNOTSUPP.  Sizes above the device's TSO
+ * limit (64 KiB for TUN): EINVAL.
+ */
+WINTUN_API bool WintunSetAdapterGsoMaxSize(WINTUN_ADAPTER_HANDLE Adapter, uint32_t Size);
+
+/**
+ * Adds an IP address to the adapter.
+ * @AddressWithPrefix: "10.0.0.1/24" or "fd00::1/64"; without "/len" a host
+ * address (/32, /128).  EEXIST if the address is already there.
+ */
+WINTUN_API bool WintunAddAdapterAddress(WINTUN_ADAPTER_HANDLE Adapter,
+					const char *AddressWithPrefix);
+
+/** Removes an address added with WintunAddAdapterAddress (same syntax);
+ * EADDRNOTAVAIL if the adapter has no such address. */
+WINTUN_API bool WintunRemoveAdapterAddress(WINTUN_ADAPTER_HANDLE Adapter,
+					   const char *AddressWithPrefix);
+
+/**
+ * Adds a route through the adapter to the main table.
+ * @Destination: "10.1.0.0/16", "fd01::/48", "0.0.0.0/0"; host bits must be
+ * zero (the kernel says EINVAL otherwise).
+ * @Gateway: the next hop, same family, or NULL for an on-link route.
+ * @Metric: the route's priority (lower wins); 0 for the kernel default.
+ * The device must be up (ENETDOWN otherwise); a gateway must be reachable
+ * through one of the adapter's addresses (ENETUNREACH).  EEXIST if the route
+ * exists.
+ */
+WINTUN_API bool WintunAddAdapterRoute(WINTUN_ADAPTER_HANDLE Adapter, const char *Destination,
+				      const char *Gateway, uint32_t Metric);
+
+/** Removes a route added with WintunAddAdapterRoute (same arguments);
+ * ESRCH if there is no such route. */
+WINTUN_API bool WintunRemoveAdapterRoute(WINTUN_ADAPTER_HANDLE Adapter, const char *Destination,
+					 const char *Gateway, uint32_t Metric);
+
+/**
+ * Moves the adapter's device into another network namespace.  The device
+ * loses its addresses and routes and goes down, as for any device.  The
+ * handle and its sessions stay valid; later configuration calls act in the
+ * new namespace.  Needs CAP_NET_ADMIN in both namespaces, and CAP_SYS_ADMIN
+ * for later calls on the handle from outside that namespace.
+ * @NetnsFd: a descriptor of the target namespace (/proc/<pid>/ns/net or a
+ * bind mount of it as made by "ip netns add").  Not consumed.
+ * EEXIST: the target already has a device with this name.
+ */
+WINTUN_API bool WintunSetAdapterNetns(WINTUN_ADAPTER_HANDLE Adapter, int NetnsFd);
 
 /**
  * Retrieves one packet from the session's Send ring (packets the OS sent out

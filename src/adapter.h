@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The adapter object: a handle on a TUN device of this library.  It holds one
+ * TUN fd detached from the data path (TUNSETQUEUE IFF_DETACH_QUEUE): the fd
+ * keeps the non-persistent device alive and lets the library find the device
+ * wherever it is (TUNGETIFF, TUNGETDEVNETNS) but never receives a packet.
+ * The engine opens queues of its own with wt_adapter_open_queue.
+ */
+#ifndef WINTUN_ADAPTER_H
+#define WINTUN_ADAPTER_H
+
+#include <net/if.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netlink.h"
+#include "wintun.h"
+
+struct wintun_adapter {
+	int fd;              /* detached TUN queue: keeps the device alive */
+	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
+	bool created;        /* delete the device on close */
+	atomic_bool session; /* a session has claimed the adapter */
+	WINTUN_GUID guid;
+	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
+};
+
+/*
+ * Open a NEW queue fd attached to the adapter's device: /dev/net/tun opened
+ * O_RDWR | O_NONBLOCK | O_CLOEXEC in the device's namespace, TUNSETIFF with
+ * IFF_TUN | IFF_MULTI_QUEUE (+ IFF_VNET_HDR if @vnet_hdr), packet information
+ * on.  Note: TUN flags are per device, so @vnet_hdr switches IFF_VNET_HDR for
+ * every queue of the device.  Returns 0 and *fd, or a negative errno (logged).
+ */
+int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
+
+/* Interface index in the device's current namespace. */
+int wt_adapter_ifindex(const struct wintun_adapter *a);
+
+/* Current name (follows renames).  Returns 0 or a negative errno (logged). */
+int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ]);
+
+/* Current MTU, read over netlink in the device's namespace.  0 or -errno. */
+int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu);
+
+/* Exclusive session slot: 0, or -EBUSY (logged) if a session already runs on
+ * the adapter.  Thread-safe. */
+int wt_adapter_claim_session(struct wintun_adapter *a);
+void wt_adapter_release_session(struct wintun_adapter *a);
+
+/* ---- for the adapter_*.c files ---- */
+
+/* A netlink socket in the device's current namespace (TUNGETDEVNETNS on the
+ * adapter's fd).  Returns 0 or a negative errno (logged). */
+int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl);
+
+/* A handle on the existing device @name of the calling thread's namespace,
+ * checked to be a Wintun adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
+int wt_adapter_open(const char *name, struct wintun_adapter **out);
+
+/* Close the fd and free; no device deletion. */
+void wt_adapter_free(struct wintun_adapter *a);
+
+/* A configuration call in progress: netlink socket in the device's namespace,
+ * the device's ifindex and its name for log lines. */
+struct wt_adapter_nl {
+	struct wt_nl nl;
+	int ifindex;
+	char name[IFNAMSIZ + 8];
+};
+
+/* Start a configuration call of public function @fn: -EINVAL (logged) for a
+ * NULL @a, else open the socket.  0 or a negative errno (logged). */
+int wt_adapter_nl_begin(struct wintun_adapter *a, const char *fn, struct wt_adapter_nl *c);
+
+/* Finish it: log "cannot <op> <name>: <error>" if @ret < 0, close the socket,
+ * return @ret. */
+int wt_adapter_nl_end(struct wt_adapter_nl *c, int ret, const char *op);
+
+/* The name for log lines: the current name, or "#<ifindex>" if unreadable. */
+const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8]);
+
+#endif

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the rest of the library asks of an adapter handle: where the device is
+ * now (name, ifindex, namespace), new queues for the engine, the MTU and the
+ * session slot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "log.h"
+#include "nl_link.h"
+#include "tun.h"
+
+int wt_adapter_ifindex(const struct wintun_adapter *a)
+{
+	/* The cast drops const only to satisfy atomic_load's prototype. */
+	return atomic_load_explicit((_Atomic int *)&a->ifindex, memory_order_relaxed);
+}
+
+int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ])
+{
+	/* TUNGETIFF works on our detached queue and follows renames and
+	 * namespace moves; it fails once the device is gone. */
+	int ret = wt_tun_name(a->fd, name);
+
+	if (ret == -EBADFD || ret == -ENODEV) {
+		wt_err("adapter #%d is gone (its device was deleted)", wt_adapter_ifindex(a));
+		return -ENODEV;
+	}
+	if (ret)
+		wt_err("cannot read the name of adapter #%d: %s", wt_adapter_ifindex(a),
+		       strerror(-ret));
+	return ret;
+}
+
+const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8])
+{
+	if (wt_tun_name(a->fd, buf))
+		snprintf(buf, IFNAMSIZ + 8, "#%d", wt_adapter_ifindex(a));
+	return buf;
+}
+
+/* The device's namespace, or -1 (the caller's) when the kernel will not say:
+ * TUNGETDEVNETNS needs CAP_NET_ADMIN, which an unprivileged caller lacks, and
+ * such a caller cannot have moved the device anyway. */
+static int device_netns(struct wintun_adapter *a)
+{
+	int ns = wt_tun_netns(a->fd);
+
+	return ns < 0 ? -1 : ns;
+}
+
+int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl)
+{
+	int ns = device_netns(a);
+	int ret = wt_nl_open(nl, ns);
+
+	if (ns >= 0)
+		close(ns);
+	return ret;
+}
+
+int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+{
+	char name[IFNAMSIZ];
+	int ns, ret;
+
+	ret = wt_adapter_name(a, name);
+	if (ret)
+		return ret;
+	ns = device_netns(a);
+	ret = wt_tun_open(ns, O_RDWR | O_NONBLOCK | O_CLOEXEC, fd);
+	if (ns >= 0)
+		close(ns);
+	if (ret) {
+		wt_err("cannot open /dev/net/tun for a queue of %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	ret = wt_tun_set_iff(*fd, name, WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0));
+	if (ret) {
+		wt_err("cannot attach a queue to %s: %s%s", name, strerror(-ret),
+		       ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		close(*fd);
+		*fd = -1;
+	}
+	return ret;
+}
+
+int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu)
+{
+	char name[IFNAMSIZ + 8];
+	struct wt_nl_link link;
+	struct wt_nl nl;
+	int ret;
+
+	ret = wt_adapter_nl_open(a, &nl);
+	if (ret)
+		return ret;
+	ret = wt_nl_link_get(&nl, wt_adapter_ifindex(a), NULL, &link);
+	if (ret)
+		wt_nl_log_error(&nl, ret, "read the MTU of", wt_adapter_log_name(a, name));
+	else
+		*mtu = link.mtu;
+	wt_nl_close(&nl);
+	return ret;
+}
+
+int wt_adapter_claim_session(struct wintun_adapter *a)
+{
+	char name[IFNAMSIZ + 8];
+	bool expected = false;
+
+	if (atomic_compare_exchange_strong(&a->session, &expected, true))
+		return 0;
+	wt_err("adapter %s already has a session running", wt_adapter_log_name(a, name));
+	return -EBUSY;
+}
+
+void wt_adapter_release_session(struct wintun_adapter *a)
+{
+	atomic_store(&a->session, false);
+}
+
+WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
+{
+	if (!Adapter || !Luid) {
+		wt_err("WintunGetAdapterLuid: %s is NULL", Adapter ? "Luid" : "adapter handle");
+		wt_fail_ptr(-EINVAL);
+		return;
+	}
+	Luid->Value = 0;
+	Luid->Info.NetLuidIndex = (uint64_t)wt_adapter_ifindex(Adapter) & 0xffffff;
+	Luid->Info.IfType = 53; /* IF_TYPE_PROP_VIRTUAL */
+}
+
+int wt_adapter_nl_begin(struct wintun_adapter *a, const char *fn, struct wt_adapter_nl *c)
+{
+	if (!a) {
+		wt_err("%s: adapter handle is NULL", fn);
+		return -EINVAL;
+	}
+	wt_adapter_log_name(a, c->name);
+	c->ifindex = wt_adapter_ifindex(a);
+	return wt_adapter_nl_open(a, &c->nl);
+}
+
+int wt_adapter_nl_end(struct wt_adapter_nl *c, int ret, const char *op)
+{
+	if (ret)
+		wt_nl_log_error(&c->nl, ret, op, c->name);
+	wt_nl_close(&c->nl);
+	return ret;
+}
+
+_Static_assert(WINTUN_MAX_ADAPTER_NAME == IFNAMSIZ, "public name size must be IFNAMSIZ");
+
+WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
+				     char Name[WINTUN_MAX_ADAPTER_NAME])
+{
+	int ret;
+
+	if (!Adapter || !Name) {
+		wt_err("WintunGetAdapterName: %s is NULL", Adapter ? "Name" : "adapter handle");
+		return wt_fail_bool(-EINVAL);
+	}
+	ret = wt_adapter_name(Adapter, Name);
+
+	return ret ? wt_fail_bool(ret) : true;
+}
+
+WINTUN_API bool WintunGetAdapterGUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_GUID *Guid)
+{
+	if (!Adapter || !Guid) {
+		wt_err("WintunGetAdapterGUID: %s is NULL", Adapter ? "Guid" : "adapter handle");
+		return wt_fail_bool(-EINVAL);
+	}
+	*Guid = Adapter->guid;
+	return true;
+}
