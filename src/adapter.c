@@ -31,6 +31,8 @@ static struct wintun_adapter *adapter_alloc(void)
 
 void wt_adapter_free(struct wintun_adapter *a)
 {
+	if (atomic_fetch_sub(&a->extra_refs, 1) > 0)
+		return; /* a session still uses the handle */
 	if (a->fd >= 0)
 		close(a->fd);
 	free(a);

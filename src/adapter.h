@@ -22,6 +22,7 @@ struct wintun_adapter {
 	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
 	bool created;        /* delete the device on close */
 	atomic_bool session; /* a session has claimed the adapter */
+	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
 };
@@ -45,7 +46,8 @@ int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ]);
 int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu);
 
 /* Exclusive session slot: 0, or -EBUSY (logged) if a session already runs on
- * the adapter.  Thread-safe. */
+ * the adapter.  The session holds a reference, so WintunCloseAdapter under a
+ * running session does not free the handle under it.  Thread-safe. */
 int wt_adapter_claim_session(struct wintun_adapter *a);
 void wt_adapter_release_session(struct wintun_adapter *a);
 
@@ -59,7 +61,8 @@ int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl);
  * checked to be a Wintun adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
 int wt_adapter_open(const char *name, struct wintun_adapter **out);
 
-/* Close the fd and free; no device deletion. */
+/* Drop a reference: close the fd and free at the last one (the user's handle
+ * and each running session hold one); no device deletion. */
 void wt_adapter_free(struct wintun_adapter *a);
 
 /* A configuration call in progress: netlink socket in the device's namespace,

@@ -114,8 +114,10 @@ int wt_adapter_claim_session(struct wintun_adapter *a)
 	char name[IFNAMSIZ + 8];
 	bool expected = false;
 
-	if (atomic_compare_exchange_strong(&a->session, &expected, true))
+	if (atomic_compare_exchange_strong(&a->session, &expected, true)) {
+		atomic_fetch_add(&a->extra_refs, 1);
 		return 0;
+	}
 	wt_err("adapter %s already has a session running", wt_adapter_log_name(a, name));
 	return -EBUSY;
 }
@@ -123,6 +125,7 @@ int wt_adapter_claim_session(struct wintun_adapter *a)
 void wt_adapter_release_session(struct wintun_adapter *a)
 {
 	atomic_store(&a->session, false);
+	wt_adapter_free(a); /* the session's reference */
 }
 
 WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
