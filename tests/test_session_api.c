@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* The public session API on real adapters, each test in a private namespace. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "netutil.h"
+#include "src/atomic.h"
+#include "src/ring_sync.h"
+#include "wintun.h"
+
+static WINTUN_ADAPTER_HANDLE adapter(const char *name, const char *cidr)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
+
+	cr_assert_not_null(f);
+	fputs("1", f); /* no unsolicited IPv6 packets in the rings */
+	fclose(f);
+	a = WintunCreateAdapter(name, "Test", NULL);
+	cr_assert_not_null(a, "create %s: %s", name, strerror(errno));
+	cr_assert(WintunAddAdapterAddress(a, cidr));
+	cr_assert(WintunSetAdapterUp(a, true));
+	return a;
+}
+
+static bool is_echo4_reply(const uint8_t *p, uint32_t len)
+{
+	return len >= 28 && p[0] == 0x45 && p[9] == IPPROTO_ICMP && p[20] == 0;
+}
+
+/* Inject an echo request and wait for its reply (retrying like ping). */
+static bool ping_through(WINTUN_SESSION_HANDLE s, const char *from, const char *to)
+{
+	uint8_t req[64];
+	unsigned len = nu_echo4(req, from, to, 99, 1);
+
+	for (int attempt = 0; attempt < 10; attempt++) {
+		uint8_t *p = WintunAllocateSendPacket(s, len);
+		uint32_t size;
+
+		cr_assert_not_null(p);
+		memcpy(p, req, len);
+		WintunSendPacket(s, p);
+		while (WintunWaitForPacket(s, 1000) && (p = WintunReceivePacket(s, &size))) {
+			bool reply = is_echo4_reply(p, size);
+
+			WintunReleaseReceivePacket(s, p);
+			if (reply)
+				return true;
+		}
+	}
+	return false;
+}
+
+TestSuite(session_api, .timeout = 120);
+
+Test(session_api, start_ping_end)
+{
+	WINTUN_SESSION_HANDLE s;
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	wt_test_enter_netns();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	s = WintunStartSession(a, 0x400000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	cr_expect(ping_through(s, "10.8.0.2", "10.8.0.1"));
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	cr_expect_geq(st.Tx.Packets, 1);
+	cr_expect_geq(st.Rx.Packets, 1);
+	cr_expect_gt(st.IoUringEnterCalls, 0);
+	cr_expect_gt(st.EngineThreadId, 0);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+Test(session_api, one_session_per_adapter)
+{
+	WINTUN_SESSION_HANDLE s, t;
+
+	wt_test_enter_netns();
+	wt_test_log_capture();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	s = WintunStartSession(a, 0x20000);
+	cr_assert_not_null(s);
+	errno = 0;
+	t = WintunStartSession(a, 0x20000);
+	cr_expect_null(t);
+	cr_expect_eq(errno, EBUSY);
+	cr_expect(wt_test_log_contains("already has a session"));
+	WintunEndSession(s);
+	/* Free again once the first one ended. */
+	t = WintunStartSession(a, 0x20000);
+	cr_expect_not_null(t);
+	WintunEndSession(t);
+	WintunCloseAdapter(a);
+}
+
+Test(session_api, bad_input)
+{
+	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o) };
+	WINTUN_SESSION_STATISTICS st = { .Size = 0 };
+
+	wt_test_enter_netns();
+	wt_test_log_capture();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	errno = 0;
+	cr_expect_null(WintunStartSession(NULL, 0x20000));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("adapter is NULL"));
+	errno = 0;
+	cr_expect_null(WintunStartSession(a, 1000));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("capacity 1000 is not a power of two"));
+	cr_expect_null(WintunStartSession(a, 0x8000000));
+	cr_expect(wt_test_log_contains("out of range"));
+	o.Size = 3;
+	errno = 0;
+	cr_expect_null(WintunStartSessionEx(a, &o));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(wt_test_log_contains("Size 3"));
+	o = (WINTUN_SESSION_OPTIONS){ .Size = sizeof(o), .Flags = 0x100 };
+	cr_expect_null(WintunStartSessionEx(a, &o));
+	cr_expect(wt_test_log_contains("unknown flags"));
+	o = (WINTUN_SESSION_OPTIONS){ .Size = sizeof(o), .BatchDepth = 300 };
+	cr_expect_null(WintunStartSessionEx(a, &o));
+	cr_expect(wt_test_log_contains("batch depth 300"));
+	o = (WINTUN_SESSION_OPTIONS){ .Size = sizeof(o), .Flags = WINTUN_SESSION_PIN_CPU,
+				      .Cpu = 100000 };
+	cr_expect_null(WintunStartSessionEx(a, &o));
+	cr_expect_null(WintunRegisterRings(a, NULL));
+	cr_expect_null(WintunRegisterRings(NULL, NULL));
+	errno = 0;
+	WintunEndSession(NULL);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_not(WintunGetSessionStatistics(NULL, &st));
+	cr_expect_eq(errno, EINVAL);
+	/* Nothing half-started: a good start still works. */
+	WINTUN_SESSION_HANDLE s = WintunStartSession(a, 0x20000);
+	cr_assert_not_null(s);
+	cr_expect_not(WintunGetSessionStatistics(s, &st));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_not(WintunGetSessionStatistics(s, NULL));
+	st.Size = 8 + sizeof(WINTUN_DIRECTION_STATISTICS); /* an older, shorter struct */
+	cr_expect(WintunGetSessionStatistics(s, &st));
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+Test(session_api, options_and_shared_engine)
+{
+	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o),
+				     .Flags = WINTUN_SESSION_PIN_CPU | WINTUN_SESSION_SPIN |
+					      WINTUN_SESSION_NUMA_NODE | WINTUN_SESSION_HUGEPAGES,
+				     .Capacity = 0x100000, .Cpu = 0, .NumaNode = 0, .BatchDepth = 16,
+				     .SpinMicroseconds = 5 };
+	WINTUN_SESSION_STATISTICS sa = { .Size = sizeof(sa) }, sb = { .Size = sizeof(sb) };
+	WINTUN_SESSION_HANDLE s, t;
+
+	wt_test_enter_netns();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	WINTUN_ADAPTER_HANDLE b = adapter("wts1", "10.8.1.1/24");
+	s = WintunStartSessionEx(a, &o);
+	cr_assert_not_null(s, "%s", strerror(errno));
+	o.ShareEngineWith = s;
+	t = WintunStartSessionEx(b, &o);
+	cr_assert_not_null(t, "%s", strerror(errno));
+	cr_expect(ping_through(s, "10.8.0.2", "10.8.0.1"));
+	cr_expect(ping_through(t, "10.8.1.2", "10.8.1.1"));
+	cr_assert(WintunGetSessionStatistics(s, &sa));
+	cr_assert(WintunGetSessionStatistics(t, &sb));
+	cr_expect_eq(sa.EngineThreadId, sb.EngineThreadId, "one engine thread for both");
+	cr_expect_eq(sa.EngineCpu, 0);
+	/* Ending the first keeps the shared engine serving the second. */
+	WintunEndSession(s);
+	cr_expect(ping_through(t, "10.8.1.2", "10.8.1.1"));
+	WintunEndSession(t);
+	WintunCloseAdapter(a);
+	WintunCloseAdapter(b);
+}
+
+/* A raw-ring client: its own rings and eventfds, the protocol by hand. */
+Test(session_api, raw_ring_registration)
+{
+	uint32_t cap = 0x20000;
+	size_t size = wintun_ring_size(cap);
+	WINTUN_REGISTER_RINGS r = { 0 };
+	WINTUN_SESSION_HANDLE s;
+	uint8_t req[64];
+	unsigned len;
+	uint32_t head = 0;
+	bool replied = false;
+
+	wt_test_enter_netns();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	r.Send.Ring = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	r.Receive.Ring = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	memset(r.Send.Ring, 0, size);
+	memset(r.Receive.Ring, 0, size);
+	r.Send.RingSize = r.Receive.RingSize = (uint32_t)size;
+	r.Send.TailMoved = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	r.Receive.TailMoved = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s = WintunRegisterRings(a, &r);
+	cr_assert_not_null(s, "%s", strerror(errno));
+	len = nu_echo4(req, "10.8.0.2", "10.8.0.1", 5, 1);
+	/* Produce one record into the Receive ring and publish it. */
+	wintun_ring_record(r.Receive.Ring, 0)->Size = len;
+	memcpy(wintun_ring_record(r.Receive.Ring, 0)->Data, req, len);
+	wt_ring_publish(r.Receive.Ring, wintun_ring_record_size(len), r.Receive.TailMoved);
+	/* Consume the Send ring by hand, skipping pads. */
+	for (int i = 0; i < 1000 && !replied; i++) {
+		uint32_t tail = wt_load_acquire(&r.Send.Ring->Tail);
+
+		while (head != tail && !replied) {
+			uint32_t w = wintun_ring_record(r.Send.Ring, head)->Size;
+
+			cr_assert(wintun_ring_record_valid(head, tail, cap, w, true));
+			if (!wintun_ring_record_is_pad(w))
+				replied = is_echo4_reply(wintun_ring_record(r.Send.Ring, head)->Data, w);
+			head = wintun_ring_next(head, wintun_ring_record_len(w), cap);
+		}
+		wt_store_release(&r.Send.Ring->Head, head);
+		usleep(10000);
+	}
+	cr_expect(replied);
+	WintunEndSession(s);
+	cr_expect_eq(r.Send.Ring->Tail, WINTUN_RING_SENTINEL, "close sentinel stored");
+	WintunCloseAdapter(a);
+	close(r.Send.TailMoved);
+	close(r.Receive.TailMoved);
+	free(r.Send.Ring);
+	free(r.Receive.Ring);
+}
+
+Test(session_api, close_adapter_under_a_session)
+{
+	WINTUN_SESSION_HANDLE s;
+	uint32_t len;
+
+	wt_test_enter_netns();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	s = WintunStartSession(a, 0x20000);
+	cr_assert_not_null(s);
+	WintunCloseAdapter(a); /* deletes the device; the session ends */
+	for (int i = 0; i < 500 && WintunReceivePacket(s, &len) == NULL && errno == EAGAIN; i++)
+		WintunWaitForPacket(s, 10);
+	cr_expect_eq(errno, ESHUTDOWN);
+	WintunEndSession(s);
+	cr_expect_eq(if_nametoindex("wts0"), 0);
+}
