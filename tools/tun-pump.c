@@ -34,9 +34,9 @@
 #define BATCH 256
 
 struct side {
-	const char *name, *addr, *netns;
-	const char *routes[MAX_ROUTES];
-	int nroutes;
+	const char *name, *netns;
+	const char *addrs[MAX_ROUTES], *routes[MAX_ROUTES];
+	int naddrs, nroutes;
 	char netns_path[128];
 	bool netns_created;
 	WINTUN_ADAPTER_HANDLE adapter;
@@ -63,7 +63,8 @@ static void usage(FILE *f)
 		"usage: tun-pump [options]\n"
 		"Forwards packets between two Wintun adapters A and B, ring to ring.\n\n"
 		"  --name-a NAME, --name-b NAME  adapter names (default wtpump-a, wtpump-b)\n"
-		"  --addr-a CIDR, --addr-b CIDR  address/prefix of each adapter (e.g. 10.1.0.1/24)\n"
+		"  --addr-a CIDR, --addr-b CIDR  an address/prefix of the adapter, IPv4 or IPv6\n"
+		"                                (e.g. 10.1.0.1/24; repeatable, up to %d)\n"
 		"  --route-a CIDR, --route-b CIDR  a route through the adapter (repeatable, up to %d)\n"
 		"  --netns-a NAME, --netns-b NAME  put the adapter in this named network namespace\n"
 		"                                (/run/netns/NAME, as made by 'ip netns add')\n"
@@ -82,7 +83,7 @@ static void usage(FILE *f)
 		"  --verbose                     print the library's log on stderr\n"
 		"  --help                        this text\n\n"
 		"Exit codes: 0 on a clean stop, 1 on an error, 2 on bad usage.\n",
-		MAX_ROUTES);
+		MAX_ROUTES, MAX_ROUTES);
 }
 
 static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
@@ -219,11 +220,12 @@ static int configure(struct side *s)
 			strerror(errno));
 		return -1;
 	}
-	if (s->addr && !WintunAddAdapterAddress(s->adapter, s->addr)) {
-		fprintf(stderr, "tun-pump: cannot add %s to %s: %s\n", s->addr, s->name,
-			strerror(errno));
-		return -1;
-	}
+	for (int i = 0; i < s->naddrs; i++)
+		if (!WintunAddAdapterAddress(s->adapter, s->addrs[i])) {
+			fprintf(stderr, "tun-pump: cannot add %s to %s: %s\n", s->addrs[i], s->name,
+				strerror(errno));
+			return -1;
+		}
 	if (!WintunSetAdapterUp(s->adapter, true)) {
 		fprintf(stderr, "tun-pump: cannot bring %s up: %s\n", s->name, strerror(errno));
 		return -1;
@@ -488,17 +490,20 @@ static int parse(int argc, char **argv)
 		switch (c) {
 		case 'A': P.a.name = optarg; break;
 		case 'B': P.b.name = optarg; break;
-		case 'a': P.a.addr = optarg; break;
-		case 'b': P.b.addr = optarg; break;
+		case 'a':
+		case 'b':
 		case 'r':
 		case 'R': {
-			struct side *s = c == 'r' ? &P.a : &P.b;
+			struct side *s = c == 'a' || c == 'r' ? &P.a : &P.b;
+			bool route = c == 'r' || c == 'R';
+			int *n = route ? &s->nroutes : &s->naddrs;
 
-			if (s->nroutes == MAX_ROUTES) {
-				fprintf(stderr, "tun-pump: at most %d routes per adapter\n", MAX_ROUTES);
+			if (*n == MAX_ROUTES) {
+				fprintf(stderr, "tun-pump: at most %d %s per adapter\n", MAX_ROUTES,
+					route ? "routes" : "addresses");
 				return 2;
 			}
-			s->routes[s->nroutes++] = optarg;
+			(route ? s->routes : s->addrs)[(*n)++] = optarg;
 			break;
 		}
 		case 'n': P.a.netns = optarg; break;
@@ -544,7 +549,7 @@ static int parse(int argc, char **argv)
 		case 'q': P.quiet = true; break;
 		case 'v': P.verbose = true; break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return 2;
+		default: fprintf(stderr, "tun-pump: see tun-pump --help\n"); return 2;
 		}
 	}
 	if (optind < argc) {

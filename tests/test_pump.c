@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tun-pump end to end: the real binary between two throw-away namespaces it
+ * creates, traffic from sockets inside them.  Namespace names carry the test
+ * process's pid, so parallel runs never collide, and every test checks that
+ * they are gone afterwards.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "netutil.h"
+
+static char ns_a[32], ns_b[32];
+static pid_t pump;
+
+static const char *pump_path(void)
+{
+	const char *p = getenv("TUN_PUMP");
+
+	cr_assert_not_null(p, "TUN_PUMP is not set (run through meson test)");
+	return p;
+}
+
+static bool ns_exists(const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return stat(path, &st) == 0;
+}
+
+/* Run tun-pump with the standard two-namespace set-up plus @extra args. */
+static void start_pump(const char *const *extra)
+{
+	const char *argv[40] = { pump_path(), "--create-netns", "--quiet", "--netns-a", ns_a,
+				 "--netns-b", ns_b, "--addr-a", "10.1.0.1/24", "--addr-a",
+				 "fd01::1/64", "--addr-b", "10.2.0.1/24", "--addr-b", "fd02::1/64",
+				 "--route-a", "10.2.0.0/24", "--route-a", "fd02::/64", "--route-b",
+				 "10.1.0.0/24", "--route-b", "fd01::/64" };
+	int n = 23;
+
+	wt_test_enter_netns(); /* also proves the privilege; the pump uses named ones */
+	snprintf(ns_a, sizeof(ns_a), "wtpa%d", getpid());
+	snprintf(ns_b, sizeof(ns_b), "wtpb%d", getpid());
+	argv[4] = ns_a;
+	argv[6] = ns_b;
+	for (; extra && *extra; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+	pump = fork();
+	cr_assert(pump >= 0);
+	if (pump == 0) {
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !(ns_exists(ns_a) && ns_exists(ns_b)); i++)
+		usleep(10000);
+	usleep(300000); /* adapters configured and sessions started */
+}
+
+static int stop_pump(void)
+{
+	int status;
+
+	kill(pump, SIGTERM);
+	cr_assert_eq(waitpid(pump, &status, 0), pump);
+	cr_expect_not(ns_exists(ns_a), "namespace %s left behind", ns_a);
+	cr_expect_not(ns_exists(ns_b), "namespace %s left behind", ns_b);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A socket inside the named namespace @ns. */
+static int socket_in(const char *ns, int type)
+{
+	char path[64];
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), target, fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(home >= 0 && target >= 0, "namespace %s: %s", ns, strerror(errno));
+	cr_assert_eq(setns(target, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
+	close(home);
+	close(target);
+	return fd;
+}
+
+static int run_in(const char *ns, const char *cmd)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "ip netns exec %s %s >/dev/null 2>&1", ns, cmd);
+	return system(line);
+}
+
+TestSuite(pump, .timeout = 600);
+
+Test(pump, ping_v4_and_v6)
+{
+	start_pump(NULL);
+	/* -w: keep trying for that long (IPv6 addresses wait for DAD). */
+	cr_expect_eq(run_in(ns_a, "ping -c 1 -w 10 10.2.0.1"), 0, "IPv4 ping failed");
+	cr_expect_eq(run_in(ns_a, "ping -6 -c 1 -w 15 fd02::1"), 0, "IPv6 ping failed");
+	cr_expect_eq(run_in(ns_b, "ping -c 3 -i 0.2 -w 10 10.1.0.1"), 0);
+	cr_expect_eq(stop_pump(), 0);
+}
+
+/* ---- UDP: 100,000 packets of mixed sizes, intact and in order ---------- */
+
+#define N_UDP 100000u
+
+struct udp_rx {
+	int fd;
+	atomic_uint got;
+	atomic_uint bad;
+};
+
+static uint32_t size_of(uint32_t seq)
+{
+	return 12 + (seq * 7919u) % 1400u;
+}
+
+static void *udp_receiver(void *arg)
+{
+	struct udp_rx *r = arg;
+	static uint8_t buf[2048];
+
+	while (atomic_load(&r->got) < N_UDP) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		uint32_t stream, seq;
+		ssize_t n;
+
+		if (poll(&pfd, 1, 10000) <= 0)
+			break;
+		n = recv(r->fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			continue;
+		if (!wt_test_payload_check(buf, (uint32_t)n, &stream, &seq) ||
+		    seq != atomic_load(&r->got) || (uint32_t)n != size_of(seq))
+			atomic_fetch_add(&r->bad, 1);
+		atomic_fetch_add(&r->got, 1);
+	}
+	return NULL;
+}
+
+Test(pump, udp_100k_mixed_sizes_in_order)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7001) };
+	struct udp_rx r = { 0 };
+	static uint8_t buf[1500];
+	int tx, rcvbuf = 8 << 20;
+	pthread_t t;
+
+	start_pump(NULL);
+	r.fd = socket_in(ns_b, SOCK_DGRAM);
+	tx = socket_in(ns_a, SOCK_DGRAM);
+	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
+	setsockopt(r.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	cr_assert_eq(bind(r.fd, (struct sockaddr *)&at, sizeof(at)), 0);
+	pthread_create(&t, NULL, udp_receiver, &r);
+	for (uint32_t seq = 0; seq < N_UDP; seq++) {
+		/* Pace: neither TUN queue (500 packets) may overflow. */
+		while (seq - atomic_load(&r.got) > 200)
+			sched_yield();
+		wt_test_payload_fill(buf, size_of(seq), 1, seq);
+		cr_assert_eq(sendto(tx, buf, size_of(seq), 0, (struct sockaddr *)&at, sizeof(at)),
+			     (ssize_t)size_of(seq));
+	}
+	pthread_join(t, NULL);
+	cr_expect_eq(atomic_load(&r.got), N_UDP);
+	cr_expect_eq(atomic_load(&r.bad), 0);
+	close(tx);
+	close(r.fd);
+	cr_expect_eq(stop_pump(), 0);
+}
+
+/* ---- TCP: 100 MB whose checksum matches at the far end ------------------ */
+
+#define TCP_BYTES (100u << 20)
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+struct tcp_rx {
+	int listener;
+	uint64_t hash, bytes;
+};
+
+static void *tcp_receiver(void *arg)
+{
+	struct tcp_rx *r = arg;
+	static uint8_t buf[65536];
+	int fd = accept(r->listener, NULL, NULL);
+	ssize_t n;
+
+	r->hash = 0xcbf29ce484222325ull;
+	while (fd >= 0 && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		r->hash = fnv(r->hash, buf, (size_t)n);
+		r->bytes += (uint64_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+Test(pump, tcp_100mb_checksum)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7002) };
+	struct tcp_rx r = { 0 };
+	static uint8_t buf[65536];
+	uint64_t hash = 0xcbf29ce484222325ull;
+	uint32_t x = 12345;
+	pthread_t t;
+	int fd;
+
+	start_pump(NULL);
+	r.listener = socket_in(ns_b, SOCK_STREAM);
+	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
+	cr_assert_eq(bind(r.listener, (struct sockaddr *)&at, sizeof(at)), 0);
+	cr_assert_eq(listen(r.listener, 1), 0);
+	pthread_create(&t, NULL, tcp_receiver, &r);
+	fd = socket_in(ns_a, SOCK_STREAM);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&at, sizeof(at)), 0, "connect: %s",
+		     strerror(errno));
+	for (uint32_t sent = 0; sent < TCP_BYTES; sent += sizeof(buf)) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			buf[i] = (uint8_t)x;
+		}
+		hash = fnv(hash, buf, sizeof(buf));
+		for (size_t off = 0; off < sizeof(buf);) {
+			ssize_t n = send(fd, buf + off, sizeof(buf) - off, 0);
+
+			cr_assert(n > 0, "send: %s", strerror(errno));
+			off += (size_t)n;
+		}
+	}
+	close(fd);
+	pthread_join(t, NULL);
+	cr_expect_eq(r.bytes, TCP_BYTES);
+	cr_expect_eq(r.hash, hash, "checksum differs at the far end");
+	close(r.listener);
+	cr_expect_eq(stop_pump(), 0);
+}
+
+/* ---- signals, errors, privileges ---------------------------------------- */
+
+static void *flood(void *arg)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7003) };
+	static uint8_t buf[1000];
+	int fd = *(int *)arg;
+
+	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
+	for (int i = 0; i < 200000; i++)
+		if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at)) < 0 &&
+		    errno != ENOBUFS)
+			break; /* the namespace went away with the pump */
+	return NULL;
+}
+
+Test(pump, sigterm_under_load_leaves_nothing)
+{
+	pthread_t t;
+	int fd;
+
+	start_pump(NULL);
+	fd = socket_in(ns_a, SOCK_DGRAM);
+	pthread_create(&t, NULL, flood, &fd);
+	usleep(300000);
+	cr_expect_eq(stop_pump(), 0);
+	pthread_join(t, NULL);
+	close(fd);
+	cr_expect_eq(kill(pump, 0), -1, "pump still running");
+}
+
+/* Run the pump with @args (no namespaces), return its exit code and the
+ * first line it printed on stderr. */
+static int pump_once(const char *const *args, char *line, size_t len, bool drop_privileges)
+{
+	const char *argv[16] = { pump_path() };
+	int pipefd[2], status, n = 1;
+	pid_t pid;
+	FILE *f;
+
+	for (; *args; args++)
+		argv[n++] = *args;
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		if (drop_privileges && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	f = fdopen(pipefd[0], "r");
+	line[0] = 0;
+	while (fgets(line, (int)len, f) && strstr(line, "not root"))
+		; /* skip the early warning, keep the cause */
+	fclose(f);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(pump, bad_arguments_and_errors)
+{
+	char line[256];
+
+	wt_test_enter_netns();
+	cr_expect_eq(pump_once((const char *[]){ "--bogus", NULL }, line, sizeof(line), false), 2);
+	cr_expect_eq(pump_once((const char *[]){ "--mtu", "12", NULL }, line, sizeof(line), false),
+		     2);
+	cr_expect(strstr(line, "--mtu"), "%s", line);
+	cr_expect_eq(pump_once((const char *[]){ "--capacity", "1000", NULL }, line, sizeof(line),
+			       false),
+		     1);
+	cr_expect(strstr(line, "power of two"), "%s", line);
+	cr_expect_eq(pump_once((const char *[]){ "--netns-a", "wt-no-such-ns", "--duration", "1",
+						 NULL },
+			       line, sizeof(line), false),
+		     1);
+	cr_expect(strstr(line, "does not exist"), "%s", line);
+	/* A name in use: a device of that name already exists here. */
+	int busy = nu_tun_open("wtbusy");
+
+	cr_expect_eq(pump_once((const char *[]){ "--name-a", "wtbusy", "--duration", "1", NULL },
+			       line, sizeof(line), false),
+		     1);
+	cr_expect(strstr(line, "wtbusy") && (strstr(line, "in use") || strstr(line, "already exists")), "%s", line);
+	cr_expect_eq(if_nametoindex("wtpump-b"), 0, "nothing left behind");
+	close(busy);
+}
+
+Test(pump, missing_privileges)
+{
+	char line[256];
+
+	wt_test_enter_netns();
+	cr_expect_eq(pump_once((const char *[]){ "--duration", "1", NULL }, line, sizeof(line), true),
+		     1);
+	cr_expect(strstr(line, "CAP_NET_ADMIN"), "%s", line);
+	cr_expect_eq(if_nametoindex("wtpump-a"), 0);
+}
