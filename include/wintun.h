@@ -446,7 +446,18 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 #define WINTUN_SESSION_RX_MULTISHOT 0x10u /**< RX with one multishot read fed by
 					    provided buffers (kernel >= 6.7; otherwise the
 					    default drain is used and the log says so) */
-#define WINTUN_SESSION_FLAGS_ALL 0x1Fu
+#define WINTUN_SESSION_OFFLOAD 0x20u /**< offload mode: records carry a virtio_net_hdr
+					 and may be TCP/UDP super-packets (see ring.h) */
+#define WINTUN_SESSION_FLAGS_ALL 0x3Fu
+
+/** Offloads of offload mode (WINTUN_SESSION_OPTIONS.Offloads; the kernel's TUN_F_* bits). */
+#define WINTUN_OFFLOAD_CSUM 0x01u    /**< packets may carry a partial checksum */
+#define WINTUN_OFFLOAD_TSO4 0x02u    /**< TCP/IPv4 super-packets */
+#define WINTUN_OFFLOAD_TSO6 0x04u    /**< TCP/IPv6 super-packets */
+#define WINTUN_OFFLOAD_TSO_ECN 0x08u /**< TSO with ECN */
+#define WINTUN_OFFLOAD_USO4 0x20u    /**< UDP/IPv4 super-packets (kernel >= 6.2) */
+#define WINTUN_OFFLOAD_USO6 0x40u    /**< UDP/IPv6 super-packets (kernel >= 6.2) */
+#define WINTUN_OFFLOAD_ALL 0x6Fu
 
 /**
  * Options of WintunStartSessionEx.  Set Size to sizeof(WINTUN_SESSION_OPTIONS)
@@ -463,7 +474,9 @@ typedef struct WINTUN_SESSION_OPTIONS {
 					engine CPU's node (no placement without NUMA) */
 	uint32_t BatchDepth;       /**< most TUN reads per batch, 1..256; 0: 64 */
 	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping */
-	uint32_t Reserved;         /**< zero */
+	uint32_t Offloads;         /**< with WINTUN_SESSION_OFFLOAD: the offloads to
+					enable (WINTUN_OFFLOAD_*); 0: all the kernel has.  Each
+					can be left out: kernels have shipped offload bugs */
 	WINTUN_SESSION_HANDLE ShareEngineWith; /**< serve this session from that
 					session's engine thread (one thread, one io_uring for
 					both); NULL: a thread of its own */
@@ -552,6 +565,9 @@ typedef struct WINTUN_SESSION_STATISTICS {
 	uint64_t IoUringEnterCalls;      /**< of the engine (shared engines: all sessions) */
 	int32_t EngineCpu;               /**< CPU the engine is pinned to, or -1 */
 	int32_t EngineThreadId;          /**< kernel thread id of the engine */
+	uint32_t Offloads;               /**< offloads on (WINTUN_OFFLOAD_*); 0: not
+					      in offload mode */
+	uint32_t Reserved2;
 } WINTUN_SESSION_STATISTICS;
 
 /**

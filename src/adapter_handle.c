@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
 #include "adapter.h"
 #include "log.h"
 #include "nl_link.h"
@@ -64,29 +65,91 @@ int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl)
 	return ret;
 }
 
+/* The device's IFF_VNET_HDR flag, from the adapter's own fd. */
+static int device_vnet_hdr(struct wintun_adapter *a)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(a->fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	return (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+}
+
+/* A fresh detached handle fd for the device, opened in namespace @ns. */
+static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, int flags)
+{
+	int ret = wt_tun_open(ns, O_RDWR | O_CLOEXEC, &a->fd);
+
+	if (!ret)
+		ret = wt_tun_set_iff(a->fd, name, flags);
+	if (!ret)
+		ret = wt_tun_detach(a->fd);
+	return ret;
+}
+
+/*
+ * TUN flags are per device, and the kernel only applies a TUNSETIFF's
+ * IFF_VNET_HDR while the device has no other queue -- but the handle's own
+ * detached queue always counts.  So: make the device persistent for a moment,
+ * close the handle's fd, attach the new queue alone (its flags apply), and
+ * re-open the handle's fd.  A crash inside this window leaves a persistent
+ * device, which WintunDeleteDriver removes.
+ */
+static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *name, int flags,
+				 int fd)
+{
+	int ret;
+
+	if (ioctl(a->fd, TUNSETPERSIST, 1) < 0)
+		return -errno;
+	close(a->fd);
+	a->fd = -1;
+	ret = wt_tun_set_iff(fd, name, flags);
+	if (reopen_handle_fd(a, ns, name, flags) < 0) {
+		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",
+		       name);
+		return ret ? ret : -EIO;
+	}
+	ioctl(a->fd, TUNSETPERSIST, 0);
+	return ret;
+}
+
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 {
+	int flags = WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0);
 	char name[IFNAMSIZ];
-	int ns, ret;
+	int ns, ret, cur;
 
 	ret = wt_adapter_name(a, name);
 	if (ret)
 		return ret;
 	ns = device_netns(a);
 	ret = wt_tun_open(ns, O_RDWR | O_NONBLOCK | O_CLOEXEC, fd);
-	if (ns >= 0)
-		close(ns);
 	if (ret) {
 		wt_err("cannot open /dev/net/tun for a queue of %s: %s", name, strerror(-ret));
-		return ret;
+		goto out;
 	}
-	ret = wt_tun_set_iff(*fd, name, WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0));
+	cur = device_vnet_hdr(a);
+	if (cur >= 0 && cur != vnet_hdr)
+		ret = attach_switching_vnet(a, ns, name, flags, *fd);
+	else
+		ret = wt_tun_set_iff(*fd, name, flags);
+	if (!ret && device_vnet_hdr(a) != vnet_hdr) {
+		wt_err("cannot switch %s %s offload mode: another process has the adapter open",
+		       name, vnet_hdr ? "to" : "out of");
+		ret = -EBUSY;
+	}
 	if (ret) {
-		wt_err("cannot attach a queue to %s: %s%s", name, strerror(-ret),
-		       ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		if (ret != -EBUSY)
+			wt_err("cannot attach a queue to %s: %s%s", name, strerror(-ret),
+			       ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 		close(*fd);
 		*fd = -1;
 	}
+out:
+	if (ns >= 0)
+		close(ns);
 	return ret;
 }
 

@@ -32,15 +32,20 @@ int wt_engine_cpu(const struct wt_engine *e);
 int wt_engine_tid(const struct wt_engine *e);
 uint64_t wt_engine_enter_calls(struct wt_engine *e);
 
+struct wt_port_opts {
+	unsigned batch_max; /* most reads per RX batch (0: default) */
+	bool rx_multishot;  /* the multishot-read RX variant, where the kernel has it */
+	bool vnet_hdr;      /* offload mode: records start with a virtio_net_hdr */
+};
+
 /*
  * Create a port for @tun_fd (non-blocking, packet information on) and
  * @rings, and hand it to the engine thread; waits until the engine serves it.
- * @batch_max: most reads per RX batch (0: default).  @rx_multishot: use the
- * multishot-read RX variant where the kernel has it.  Returns 0 or a negative
+ * @po: per-port options.  Returns 0 or a negative
  * errno (logged).
  */
 int wt_engine_add_port(struct wt_engine *e, int tun_fd, struct wt_ring_pair *rings,
-		       struct wt_port_stats *stats, unsigned batch_max, bool rx_multishot,
+		       struct wt_port_stats *stats, const struct wt_port_opts *po,
 		       struct wt_port **out);
 
 /*

@@ -95,6 +95,7 @@ void wt_rx_poll_complete(struct wt_port *p, int res);
 void wt_rx_init(struct wt_port *p, unsigned batch_max);
 int wt_rx_probe_mtu(struct wt_port *p);
 int64_t wt_rx_free_space(struct wt_port *p);
+uint32_t wt_rx_read_len(const struct wt_port *p);
 bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res);
 
 /* engine_rx_multishot.c */

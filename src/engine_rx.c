@@ -41,7 +41,9 @@ int wt_rx_probe_mtu(struct wt_port *p)
 	if (mtu != p->mtu && p->mtu)
 		wt_info("%s: MTU %u -> %u, RX slots follow", p->ifname, p->mtu, mtu);
 	p->mtu = mtu;
-	p->slot_size = wintun_ring_record_size(mtu);
+	/* Offload mode: slots for the largest super-packet the record allows
+	 * (the device's GSO maximum size keeps the kernel below it). */
+	p->slot_size = wintun_ring_record_size(p->vnet_hdr ? WINTUN_RING_MAX_PACKET_SIZE : mtu);
 	p->mtu_checked_ns = wt_now_ns();
 	return 0;
 }
@@ -106,7 +108,7 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	space = wt_rx_free_space(p);
 	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
 		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
-		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], p->slot_size, true,
+		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
 				   wt_udata(p, WT_OP_RX_READ, n));
 		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
 	}
@@ -122,11 +124,29 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	return true;
 }
 
-/* Cover @len bytes at @off with one pad record (@len >= 4, a multiple of 4). */
+/* Cover @len bytes at @off with pad records (@len >= 4, a multiple of 4).  A
+ * whole offload-mode slot (0x10004 bytes) is one more than a pad can say, so
+ * it takes two. */
 static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
 {
-	wintun_ring_record(p->rings->desc.Send.Ring, off)->Size =
-		WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
+	WINTUN_RING *ring = p->rings->desc.Send.Ring;
+
+	if (len - (uint32_t)sizeof(WINTUN_PACKET) > WINTUN_RING_MAX_PACKET_SIZE) {
+		wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | 4u;
+		off = wintun_ring_wrap(off + 8, p->rings->capacity);
+		len -= 8;
+	}
+	wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
+}
+
+/* Bytes a read into a slot may fill: the tun_pi plus at most the largest
+ * record length, so a packet that is too big is truncated (and dropped),
+ * never published with a Size above 0xFFFF. */
+uint32_t wt_rx_read_len(const struct wt_port *p)
+{
+	uint32_t most = (uint32_t)sizeof(WINTUN_PACKET) + WINTUN_RING_MAX_PACKET_SIZE;
+
+	return p->slot_size < most ? p->slot_size : most;
 }
 
 /* Turn a completed read of the slot at @off (@size bytes) into a record, and

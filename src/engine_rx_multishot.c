@@ -80,7 +80,7 @@ static unsigned provide(struct wt_port *p, int64_t space)
 		unsigned bid = (p->ms_first + p->ms_count) % WT_MS_ENTRIES;
 
 		p->ms_slots[bid] = (struct wt_ms_slot){ .off = p->rx_next, .size = p->slot_size };
-		io_uring_buf_ring_add(p->ms_br, &ring->Data[p->rx_next], p->slot_size, (uint16_t)bid,
+		io_uring_buf_ring_add(p->ms_br, &ring->Data[p->rx_next], wt_rx_read_len(p), (uint16_t)bid,
 				      mask, (int)n);
 		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, p->rings->capacity);
 		space -= p->slot_size;

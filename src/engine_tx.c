@@ -71,6 +71,7 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 	struct wt_tx_entry *ent = &p->tx_fifo[slot];
 	struct tun_pi pi = { 0, 0 };
 	uint16_t proto;
+	uint32_t hdr;
 
 	if (!wintun_ring_record_valid(off, tail, cap, word, false)) {
 		tx_stop_bogus(p, off, word, tail);
@@ -80,7 +81,9 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 				     .next = wintun_ring_next(off, word, cap) };
 	p->tx_count++;
 	p->tx_walk = ent->next;
-	proto = ip_proto(rec->Data, word);
+	/* Offload mode: the IP packet follows the virtio_net_hdr. */
+	hdr = p->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
+	proto = word >= hdr ? ip_proto(rec->Data + hdr, word - hdr) : 0;
 	if (!proto) {
 		wt_stat_add(&p->stats->tx.drop_non_ip, 1);
 		ent->done = true;

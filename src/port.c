@@ -54,7 +54,7 @@ static int open_mtu_socket(int tun_fd)
 }
 
 static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats *stats,
-		    unsigned batch_max, bool rx_multishot, struct wt_port **out)
+		    const struct wt_port_opts *po, struct wt_port **out)
 {
 	struct wt_port *p = calloc(1, sizeof(*p));
 	int ret;
@@ -65,6 +65,7 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 	p->rings = rings;
 	p->stats = stats;
 	p->file_index = p->buf_index = -1;
+	p->vnet_hdr = po->vnet_hdr;
 	p->mtu_sock = open_mtu_socket(tun_fd);
 	if (p->mtu_sock < 0) {
 		ret = p->mtu_sock;
@@ -79,8 +80,8 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 		free(p);
 		return ret;
 	}
-	wt_rx_init(p, batch_max);
-	p->rx_multishot = rx_multishot;
+	wt_rx_init(p, po->batch_max);
+	p->rx_multishot = po->rx_multishot;
 	p->tx_head = p->tx_walk = wt_load_relaxed(&rings->desc.Receive.Ring->Head);
 	*out = p;
 	return 0;
@@ -93,11 +94,11 @@ static void port_free(struct wt_port *p)
 }
 
 int wt_engine_add_port(struct wt_engine *e, int tun_fd, struct wt_ring_pair *rings,
-		       struct wt_port_stats *stats, unsigned batch_max, bool rx_multishot,
+		       struct wt_port_stats *stats, const struct wt_port_opts *po,
 		       struct wt_port **out)
 {
 	struct wt_port *p;
-	int ret = port_new(tun_fd, rings, stats, batch_max, rx_multishot, &p);
+	int ret = port_new(tun_fd, rings, stats, po, &p);
 
 	if (ret)
 		return ret;

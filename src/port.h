@@ -52,6 +52,7 @@ struct wt_port {
 	int file_index;     /* registered file slot, or -1: use tun_fd */
 	int buf_index;      /* first of two registered buffers (Send, Receive), or -1 */
 	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
+	bool vnet_hdr;      /* offload mode: a virtio_net_hdr leads each record */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
 	unsigned inflight;  /* SQEs of this port not completed yet */

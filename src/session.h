@@ -54,6 +54,7 @@ struct wintun_session {
 	struct wt_port_stats stats;
 	int tun_fd;               /* owned; -1 for a session without a device */
 	atomic_uint waiters;      /* threads inside WintunWaitForPacket */
+	uint32_t offloads;        /* offload mode: WINTUN_OFFLOAD_* that are on */
 	struct wintun_adapter *adapter;
 };
 

@@ -10,6 +10,7 @@
 #include "adapter.h"
 #include "engine.h"
 #include "log.h"
+#include "offload.h"
 #include "session_start.h"
 #include "wintun.h"
 
@@ -54,7 +55,33 @@ static int options_to_start(const WINTUN_SESSION_OPTIONS *in, struct wt_start_op
 	o->batch = opt.BatchDepth;
 	o->hugepages = opt.Flags & WINTUN_SESSION_HUGEPAGES;
 	o->rx_multishot = opt.Flags & WINTUN_SESSION_RX_MULTISHOT;
+	o->offload = opt.Flags & WINTUN_SESSION_OFFLOAD;
+	if (opt.Offloads & ~WINTUN_OFFLOAD_ALL) {
+		wt_err("session options: unknown offloads 0x%x", opt.Offloads & ~WINTUN_OFFLOAD_ALL);
+		return -EINVAL;
+	}
+	o->offloads = !o->offload ? 0 : opt.Offloads ? opt.Offloads : WINTUN_OFFLOAD_ALL;
 	o->share = opt.ShareEngineWith;
+	return 0;
+}
+
+/* Offload mode: negotiate the offloads, and keep the kernel's super-packets
+ * within a record (virtio_net_hdr + packet <= 0xFFFF). */
+static int enable_offloads(WINTUN_ADAPTER_HANDLE a, int fd, const char *name,
+			   struct wt_start_opts *o)
+{
+	uint32_t on;
+	int ret = wt_offload_enable(fd, name, o->offloads, &on);
+
+	if (ret)
+		return ret;
+	o->offloads = on;
+	if (on & (WINTUN_OFFLOAD_TSO4 | WINTUN_OFFLOAD_TSO6 | WINTUN_OFFLOAD_USO4 |
+		  WINTUN_OFFLOAD_USO6) &&
+	    !WintunSetAdapterGsoMaxSize(a, WINTUN_RING_MAX_PACKET_SIZE - WINTUN_VNET_HDR_SIZE))
+		wt_warn("%s: cannot bound the GSO size (%s); super-packets above %u bytes would "
+			"be dropped as truncated",
+			name, strerror(errno), WINTUN_RING_MAX_PACKET_SIZE - WINTUN_VNET_HDR_SIZE);
 	return 0;
 }
 
@@ -69,11 +96,18 @@ static int start_on_adapter(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts 
 	ret = wt_adapter_claim_session(a);
 	if (ret)
 		return ret;
-	ret = wt_adapter_open_queue(a, false, &fd);
+	ret = wt_adapter_open_queue(a, o->offload, &fd);
 	if (ret)
 		goto release;
 	if (wt_adapter_name(a, name) == 0)
 		named.name = name;
+	if (o->offload) {
+		ret = enable_offloads(a, fd, name, &named);
+		if (ret) {
+			close(fd);
+			goto release;
+		}
+	}
 	ret = raw ? wt_session_start_raw(fd, raw, &named, out) : wt_session_start(fd, &named, out);
 	if (ret) {
 		close(fd);
@@ -190,6 +224,7 @@ WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
 		all.IoUringEnterCalls = wt_engine_enter_calls(Session->engine);
 		all.EngineCpu = wt_engine_cpu(Session->engine);
 		all.EngineThreadId = wt_engine_tid(Session->engine);
+		all.Offloads = Session->offloads;
 	}
 	/* An older caller's smaller struct gets the fields it knows. */
 	memcpy(Stats, &all, size);

@@ -32,13 +32,15 @@ static int engine_for(const struct wt_start_opts *o, struct wt_engine **e)
 static int attach(struct wintun_session *s, int tun_fd, const struct wt_start_opts *o,
 		  struct wt_engine *e)
 {
-	int ret = wt_engine_add_port(e, tun_fd, &s->rings, &s->stats, o->batch,
-				     o->rx_multishot, &s->port);
+	struct wt_port_opts po = { .batch_max = o->batch, .rx_multishot = o->rx_multishot,
+				   .vnet_hdr = o->offload };
+	int ret = wt_engine_add_port(e, tun_fd, &s->rings, &s->stats, &po, &s->port);
 
 	if (ret)
 		return ret;
 	s->engine = e;
 	s->tun_fd = tun_fd;
+	s->offloads = o->offloads;
 	return 0;
 }
 

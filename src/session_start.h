@@ -17,6 +17,8 @@ struct wt_start_opts {
 	int spin_us;                   /* < 0: default */
 	bool hugepages;
 	bool rx_multishot;              /* multishot-read RX variant */
+	uint32_t offloads;              /* offload mode: offloads that are on */
+	bool offload;                   /* offload mode (fd has IFF_VNET_HDR) */
 	struct wintun_session *share;  /* join this session's engine */
 	const char *name;              /* interface name, for the thread */
 };

@@ -228,7 +228,28 @@ static void *tcp_receiver(void *arg)
 	return NULL;
 }
 
+static void tcp_transfer(const char *const *extra);
+
+/* Offload mode (the default): 64 KiB super-packets pass through whole. */
 Test(pump, tcp_100mb_checksum)
+{
+	tcp_transfer(NULL);
+}
+
+Test(pump, tcp_100mb_checksum_without_offload)
+{
+	tcp_transfer((const char *[]){ "--no-offload", NULL });
+}
+
+/* Offloads switched off one by one still carry the stream intact. */
+Test(pump, tcp_with_offloads_reduced)
+{
+	tcp_transfer((const char *[]){ "--offloads", "1", NULL });  /* checksum only */
+	tcp_transfer((const char *[]){ "--offloads", "3", NULL });  /* + TSO4 */
+	tcp_transfer((const char *[]){ "--offloads", "101", NULL }); /* all but TSO4/ECN */
+}
+
+static void tcp_transfer(const char *const *extra)
 {
 	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7002) };
 	struct tcp_rx r = { 0 };
@@ -238,7 +259,7 @@ Test(pump, tcp_100mb_checksum)
 	pthread_t t;
 	int fd;
 
-	start_pump(NULL);
+	start_pump(extra);
 	r.listener = socket_in(ns_b, SOCK_STREAM);
 	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
 	cr_assert_eq(bind(r.listener, (struct sockaddr *)&at, sizeof(at)), 0);

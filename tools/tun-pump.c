@@ -47,7 +47,8 @@ struct pump {
 	struct side a, b;
 	uint32_t mtu, capacity;
 	int engine_cpu, fwd_cpu;
-	bool separate_engines, create_netns, json, quiet, verbose;
+	bool separate_engines, create_netns, json, quiet, verbose, no_offload;
+	uint32_t offloads;
 	double duration;
 	int stop_fd;
 	/* forwarding counters: written by the forwarding thread only */
@@ -75,6 +76,10 @@ static void usage(FILE *f)
 		"                                (default 4194304)\n"
 		"  --engine-cpu N                pin the engine thread to CPU N\n"
 		"  --fwd-cpu N                   pin the forwarding thread to CPU N\n"
+		"  --no-offload                  one MTU-sized packet per record (default: offload\n"
+		"                                mode, TCP/UDP super-packets pass through whole)\n"
+		"  --offloads MASK               offloads to enable: a sum of 1 checksum, 2 TSO4,\n"
+		"                                4 TSO6, 8 TSO-ECN, 32 USO4, 64 USO6 (default all)\n"
 		"  --separate-engines            one engine thread per adapter (default: the two\n"
 		"                                sessions share one engine thread)\n"
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -242,6 +247,12 @@ static int configure(struct side *s)
 static int start_sessions(void)
 {
 	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = P.capacity };
+
+	/* Offload mode: super-packets pass through untouched, header and all. */
+	if (!P.no_offload) {
+		o.Flags |= WINTUN_SESSION_OFFLOAD;
+		o.Offloads = P.offloads;
+	}
 
 	if (P.engine_cpu >= 0) {
 		o.Flags |= WINTUN_SESSION_PIN_CPU;
@@ -481,7 +492,8 @@ static int parse(int argc, char **argv)
 		{ "mtu", 1, 0, 'm' },	  { "capacity", 1, 0, 'C' },	{ "engine-cpu", 1, 0, 'e' },
 		{ "fwd-cpu", 1, 0, 'f' }, { "separate-engines", 0, 0, 's' },
 		{ "duration", 1, 0, 'd' }, { "json", 0, 0, 'j' },	{ "quiet", 0, 0, 'q' },
-		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },	{ 0, 0, 0, 0 },
+		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },	{ "no-offload", 0, 0, 'O' },
+		{ "offloads", 1, 0, 'o' },	{ 0, 0, 0, 0 },
 	};
 	unsigned long v;
 	int c;
@@ -535,6 +547,16 @@ static int parse(int argc, char **argv)
 			*(c == 'e' ? &P.engine_cpu : &P.fwd_cpu) = (int)v;
 			break;
 		case 's': P.separate_engines = true; break;
+		case 'O': P.no_offload = true; break;
+		case 'o':
+			if (!parse_uint(optarg, 0x6F, &v) || (v & ~0x6Ful)) {
+				fprintf(stderr, "tun-pump: --offloads takes a sum of 1, 2, 4, 8, 32, 64\n");
+				return 2;
+			}
+			P.offloads = (uint32_t)v;
+			if (!v)
+				P.no_offload = true;
+			break;
 		case 'd': {
 			char *end;
 

@@ -81,10 +81,23 @@
  * counter mode: reading it resets it, like an auto-reset event.
  *
  * Offload mode (opt-in per session, Linux extension).  In offload mode each
- * record's data is a struct virtio_net_hdr (WINTUN_VNET_HDR_SIZE bytes,
- * little-endian fields, see <linux/virtio_net.h>) followed by the IP packet,
- * which may be a TCP/UDP super-packet.  The record Size limit (0xFFFF) bounds
- * header plus packet.
+ * record's data is a struct virtio_net_hdr (WINTUN_VNET_HDR_SIZE = 10 bytes,
+ * fields in little-endian, see <linux/virtio_net.h>) followed by the IP
+ * packet, which may be a TCP/UDP super-packet of up to 64 KiB:
+ *   flags       VIRTIO_NET_HDR_F_NEEDS_CSUM (1): the transport checksum is
+ *               partial: csum_start/csum_offset say where to complete it;
+ *               VIRTIO_NET_HDR_F_DATA_VALID (2): the checksum was verified;
+ *   gso_type    VIRTIO_NET_HDR_GSO_NONE (0), TCPV4 (1), UDP_L4 (5), TCPV6 (4),
+ *               with VIRTIO_NET_HDR_GSO_ECN (0x80) possibly or-ed in;
+ *   hdr_len     bytes of IP + transport headers of each segment;
+ *   gso_size    payload bytes per segment (the MSS);
+ *   csum_start, csum_offset  where the checksum starts, and where it goes
+ *               relative to csum_start.
+ * The record Size limit (0xFFFF) bounds header plus packet: the engine sets
+ * the device's GSO maximum size so that the kernel never builds a larger one.
+ * A client forwarding super-packets between two offload-mode sessions passes
+ * the record through unchanged; a client that needs MTU-sized packets must
+ * segment (GSO) itself.
  */
 #ifndef WINTUN_RING_H
 #define WINTUN_RING_H
