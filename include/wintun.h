@@ -581,6 +581,45 @@ typedef struct WINTUN_SESSION_STATISTICS {
 WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
 					   WINTUN_SESSION_STATISTICS *Stats);
 
+/* ---- Offload mode helpers ---- */
+
+/**
+ * Splits an offload-mode record into plain, MTU-sized IP packets (GSO in
+ * software), for a client that must handle every packet (a VPN encrypting
+ * per packet).  TCP: sequence numbers, FIN/PSH on the last packet only, CWR
+ * on the first only; IPv4 total length, ID (incremented) and header
+ * checksum; IPv6 payload length; UDP length; transport checksums computed.
+ * A record that is not a super-packet gives one packet (its partial checksum
+ * completed if the header asks for it).  Thread-safe (no shared state).
+ * @Record: the record data as WintunReceivePacket returned it on an
+ * offload-mode session (virtio_net_hdr, then the packet).
+ * @RecordSize: its size.
+ * @Buffer: where the packets are written, one after the other.
+ * @BufferSize: its size.
+ * @PacketSizes: receives each packet's size.
+ * @MaxPackets: the length of PacketSizes.
+ * Returns the number of packets, or 0 with errno EINVAL (a NULL argument, or
+ * a malformed header or packet: logged) or ENOBUFS (Buffer or PacketSizes too
+ * small).
+ */
+WINTUN_API uint32_t WintunSplitPacket(const uint8_t *Record, uint32_t RecordSize, uint8_t *Buffer,
+				      uint32_t BufferSize, uint32_t *PacketSizes,
+				      uint32_t MaxPackets);
+
+/**
+ * Splits an offload-mode record straight into another session's Receive
+ * ring: one WintunAllocateSendPacket/WintunSendPacket per packet, no
+ * intermediate copy.  If that session is in offload mode too, each packet
+ * gets a zero virtio_net_hdr (no offload).
+ * @Record, @RecordSize: as for WintunSplitPacket.
+ * @Session: the session whose Receive ring gets the packets.
+ * Returns the number of packets sent, or 0 with errno EINVAL (as for
+ * WintunSplitPacket), ENOBUFS (the ring filled up: the packets before were
+ * sent), ESHUTDOWN or EBADMSG (as WintunAllocateSendPacket).
+ */
+WINTUN_API uint32_t WintunSplitPacketToSession(const uint8_t *Record, uint32_t RecordSize,
+					       WINTUN_SESSION_HANDLE Session);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,7 @@ struct wintun_session {
 	int tun_fd;               /* owned; -1 for a session without a device */
 	atomic_uint waiters;      /* threads inside WintunWaitForPacket */
 	uint32_t offloads;        /* offload mode: WINTUN_OFFLOAD_* that are on */
+	bool vnet_hdr;            /* offload mode: records start with a virtio_net_hdr */
 	struct wintun_adapter *adapter;
 };
 

@@ -41,6 +41,7 @@ static int attach(struct wintun_session *s, int tun_fd, const struct wt_start_op
 	s->engine = e;
 	s->tun_fd = tun_fd;
 	s->offloads = o->offloads;
+	s->vnet_hdr = o->offload;
 	return 0;
 }
 

@@ -241,6 +241,12 @@ Test(pump, tcp_100mb_checksum_without_offload)
 	tcp_transfer((const char *[]){ "--no-offload", NULL });
 }
 
+/* A client that must see every packet: A's super-packets are split. */
+Test(pump, tcp_100mb_checksum_split)
+{
+	tcp_transfer((const char *[]){ "--split", NULL });
+}
+
 /* Offloads switched off one by one still carry the stream intact. */
 Test(pump, tcp_with_offloads_reduced)
 {

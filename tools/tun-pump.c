@@ -47,7 +47,7 @@ struct pump {
 	struct side a, b;
 	uint32_t mtu, capacity;
 	int engine_cpu, fwd_cpu;
-	bool separate_engines, create_netns, json, quiet, verbose, no_offload;
+	bool separate_engines, create_netns, json, quiet, verbose, no_offload, split;
 	uint32_t offloads;
 	double duration;
 	int stop_fd;
@@ -80,6 +80,9 @@ static void usage(FILE *f)
 		"                                mode, TCP/UDP super-packets pass through whole)\n"
 		"  --offloads MASK               offloads to enable: a sum of 1 checksum, 2 TSO4,\n"
 		"                                4 TSO6, 8 TSO-ECN, 32 USO4, 64 USO6 (default all)\n"
+		"  --split                       A in offload mode, B not: the forwarder splits\n"
+		"                                A's super-packets into MTU-sized packets for B\n"
+		"                                (a client that must see every packet)\n"
 		"  --separate-engines            one engine thread per adapter (default: the two\n"
 		"                                sessions share one engine thread)\n"
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -249,7 +252,7 @@ static int start_sessions(void)
 	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = P.capacity };
 
 	/* Offload mode: super-packets pass through untouched, header and all. */
-	if (!P.no_offload) {
+	if (!P.no_offload && !P.split) {
 		o.Flags |= WINTUN_SESSION_OFFLOAD;
 		o.Offloads = P.offloads;
 	}
@@ -257,6 +260,10 @@ static int start_sessions(void)
 	if (P.engine_cpu >= 0) {
 		o.Flags |= WINTUN_SESSION_PIN_CPU;
 		o.Cpu = P.engine_cpu;
+	}
+	if (P.split) {
+		o.Flags |= WINTUN_SESSION_OFFLOAD;
+		o.Offloads = P.offloads;
 	}
 	P.a.session = WintunStartSessionEx(P.a.adapter, &o);
 	if (!P.a.session) {
@@ -266,6 +273,8 @@ static int start_sessions(void)
 	}
 	if (!P.separate_engines)
 		o.ShareEngineWith = P.a.session;
+	if (P.split)
+		o.Flags &= ~WINTUN_SESSION_OFFLOAD; /* B sees plain MTU-sized packets */
 	P.b.session = WintunStartSessionEx(P.b.adapter, &o);
 	if (!P.b.session) {
 		fprintf(stderr, "tun-pump: cannot start a session on %s: %s\n", P.b.name,
@@ -316,9 +325,25 @@ static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, in
 				*dead = true;
 			break;
 		}
-		out = WintunAllocateSendPacket(to, size);
+		if (P.split && dir == 0) {
+			/* A (offload mode) -> B (plain): software GSO into B's ring. */
+			uint32_t sent = WintunSplitPacketToSession(in, size, to);
+
+			bytes += size - (size >= 10 ? 10 : size);
+			if (!sent && errno == ENOBUFS)
+				drops++;
+			else if (!sent && errno != EINVAL)
+				*dead = true;
+			WintunReleaseReceivePacket(from, in);
+			continue;
+		}
+		/* B (plain) -> A (offload mode): a zero virtio_net_hdr in front. */
+		uint32_t hdr = P.split ? 10 : 0;
+
+		out = WintunAllocateSendPacket(to, size + hdr);
 		if (out) {
-			memcpy(out, in, size);
+			memset(out, 0, hdr);
+			memcpy(out + hdr, in, size);
 			WintunSendPacket(to, out);
 			bytes += size;
 		} else if (errno == ENOBUFS) {
@@ -493,7 +518,7 @@ static int parse(int argc, char **argv)
 		{ "fwd-cpu", 1, 0, 'f' }, { "separate-engines", 0, 0, 's' },
 		{ "duration", 1, 0, 'd' }, { "json", 0, 0, 'j' },	{ "quiet", 0, 0, 'q' },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },	{ "no-offload", 0, 0, 'O' },
-		{ "offloads", 1, 0, 'o' },	{ 0, 0, 0, 0 },
+		{ "offloads", 1, 0, 'o' },	{ "split", 0, 0, 'S' },	{ 0, 0, 0, 0 },
 	};
 	unsigned long v;
 	int c;
@@ -548,6 +573,7 @@ static int parse(int argc, char **argv)
 			break;
 		case 's': P.separate_engines = true; break;
 		case 'O': P.no_offload = true; break;
+		case 'S': P.split = true; break;
 		case 'o':
 			if (!parse_uint(optarg, 0x6F, &v) || (v & ~0x6Ful)) {
 				fprintf(stderr, "tun-pump: --offloads takes a sum of 1, 2, 4, 8, 32, 64\n");

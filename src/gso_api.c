@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* The public GSO split: into a caller's buffer, or into a session's ring. */
+#include <errno.h>
+#include <string.h>
+
+#include "gso.h"
+#include "log.h"
+#include "session.h"
+#include "wintun.h"
+
+struct to_buffer {
+	uint8_t *buf;
+	uint32_t size, used, *sizes, max, n;
+};
+
+static uint8_t *emit_buffer(void *arg, uint32_t len)
+{
+	struct to_buffer *b = arg;
+	uint8_t *at;
+
+	if (b->n == b->max || b->size - b->used < len)
+		return NULL;
+	at = b->buf + b->used;
+	b->used += len;
+	b->sizes[b->n++] = len;
+	return at;
+}
+
+static uint32_t split_result(int ret, const char *fn)
+{
+	if (ret >= 0)
+		return (uint32_t)ret;
+	if (ret == -EINVAL)
+		wt_err("%s: not a well-formed offload-mode record (virtio_net_hdr + IPv4/IPv6 "
+		       "TCP/UDP packet)",
+		       fn);
+	errno = -ret;
+	return 0;
+}
+
+WINTUN_API uint32_t WintunSplitPacket(const uint8_t *Record, uint32_t RecordSize, uint8_t *Buffer,
+				      uint32_t BufferSize, uint32_t *PacketSizes,
+				      uint32_t MaxPackets)
+{
+	struct to_buffer b = { Buffer, BufferSize, 0, PacketSizes, MaxPackets, 0 };
+
+	if (!Record || !Buffer || !PacketSizes) {
+		wt_err("WintunSplitPacket: %s is NULL",
+		       !Record ? "Record" : !Buffer ? "Buffer" : "PacketSizes");
+		errno = EINVAL;
+		return 0;
+	}
+	return split_result(wt_gso_split(Record, RecordSize, emit_buffer, &b), "WintunSplitPacket");
+}
+
+struct to_session {
+	struct wintun_session *s;
+	uint8_t *pending; /* allocated and being filled: sent at the next emit */
+	int err;
+};
+
+static uint8_t *emit_session(void *arg, uint32_t len)
+{
+	struct to_session *t = arg;
+	uint32_t hdr = t->s->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
+	uint8_t *p;
+
+	if (t->pending)
+		WintunSendPacket(t->s, t->pending);
+	t->pending = NULL;
+	p = WintunAllocateSendPacket(t->s, len + hdr);
+	if (!p) {
+		t->err = errno;
+		return NULL;
+	}
+	memset(p, 0, hdr);
+	t->pending = p;
+	return p + hdr;
+}
+
+WINTUN_API uint32_t WintunSplitPacketToSession(const uint8_t *Record, uint32_t RecordSize,
+					       WINTUN_SESSION_HANDLE Session)
+{
+	struct to_session t = { Session, NULL, 0 };
+	int ret;
+
+	if (!Record || !Session) {
+		wt_err("WintunSplitPacketToSession: %s is NULL", Record ? "session" : "Record");
+		errno = EINVAL;
+		return 0;
+	}
+	ret = wt_gso_split(Record, RecordSize, emit_session, &t);
+	if (t.pending)
+		WintunSendPacket(Session, t.pending);
+	if (ret == -ENOBUFS && t.err)
+		ret = -t.err;
+	return split_result(ret, "WintunSplitPacketToSession");
+}
