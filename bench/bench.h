@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu.h"
 
@@ -30,6 +31,7 @@ struct wb_opts {
 	int spin_us;           /* engine idle spin (< 0: default) */
 	uint32_t capacity;     /* ring capacity */
 	bool json, quick, no_hw;
+	const char *json_out;   /* also write JSON here */
 };
 
 /* Returns 0, or the exit status (2 for a bad argument, 0 after --help). */
@@ -181,6 +183,6 @@ struct wb_result {
 };
 
 void wb_report_table(const struct wb_opts *o, const struct wb_result *r, unsigned n);
-void wb_report_json(const struct wb_opts *o, const struct wb_result *r, unsigned n);
+void wb_report_json(FILE *f, const struct wb_opts *o, const struct wb_result *r, unsigned n);
 
 #endif

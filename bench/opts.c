@@ -33,7 +33,8 @@ static const char usage[] =
 	"  --spin-us N      engine idle spin in microseconds (default 20)\n"
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
 	"  --no-hw          do not use hardware counters even if present\n"
-	"  --json           machine-readable output on stdout\n"
+	"  --json           machine-readable output on stdout instead of the table\n"
+	"  --json-out FILE  also write the JSON to FILE (for bench/plot.sh)\n"
 	"  --quick          a few seconds in total: 1 run of 0.5 s per implementation\n"
 	"  --help           this text\n";
 
@@ -132,7 +133,7 @@ static int bad(const char *what, const char *arg)
 int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
-	       O_CAP, O_NOHW, O_JSON, O_QUICK, O_HELP };
+	       O_CAP, O_NOHW, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
@@ -140,6 +141,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		{ "gen-cpu", 1, NULL, O_GCPU }, { "batch", 1, NULL, O_BATCH },
 		{ "spin-us", 1, NULL, O_SPIN }, { "capacity", 1, NULL, O_CAP },
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
+		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -209,6 +211,9 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case O_JSON:
 			o->json = true;
+			break;
+		case O_JSON_OUT:
+			o->json_out = optarg;
 			break;
 		case O_QUICK:
 			o->quick = true;

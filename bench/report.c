@@ -103,78 +103,78 @@ void wb_report_table(const struct wb_opts *o, const struct wb_result *r, unsigne
 	fflush(stdout);
 }
 
-static void jnum(double v)
+static void jnum(FILE *f, double v)
 {
 	if (isnan(v) || isinf(v))
-		printf("null");
+		fprintf(f, "null");
 	else
-		printf("%.6g", v);
+		fprintf(f, "%.6g", v);
 }
 
-static void json_impl(const struct wb_result *r, enum wb_impl impl)
+static void json_impl(FILE *f, const struct wb_result *r, enum wb_impl impl)
 {
-	printf("\"%s\": {\"runs\": [", impl_name[impl]);
+	fprintf(f, "\"%s\": {\"runs\": [", impl_name[impl]);
 	for (unsigned i = 0; i < r->runs_done; i++) {
-		printf("%s{", i ? ", " : "");
+		fprintf(f, "%s{", i ? ", " : "");
 		for (unsigned k = 0; k < WB_NMETRIC; k++) {
-			printf("%s\"%s\": ", k ? ", " : "", wb_metrics[k].key);
-			jnum(r->m[impl][i * WB_NMETRIC + k]);
+			fprintf(f, "%s\"%s\": ", k ? ", " : "", wb_metrics[k].key);
+			jnum(f, r->m[impl][i * WB_NMETRIC + k]);
 		}
-		printf("}");
+		fprintf(f, "}");
 	}
-	printf("], \"summary\": {");
+	fprintf(f, "], \"summary\": {");
 	for (unsigned k = 0; k < WB_NMETRIC; k++) {
 		struct wb_summary s = summary(r, impl, k);
 
-		printf("%s\"%s\": {\"median\": ", k ? ", " : "", wb_metrics[k].key);
-		jnum(s.median);
-		printf(", \"min\": ");
-		jnum(s.min);
-		printf(", \"max\": ");
-		jnum(s.max);
-		printf("}");
+		fprintf(f, "%s\"%s\": {\"median\": ", k ? ", " : "", wb_metrics[k].key);
+		jnum(f, s.median);
+		fprintf(f, ", \"min\": ");
+		jnum(f, s.min);
+		fprintf(f, ", \"max\": ");
+		jnum(f, s.max);
+		fprintf(f, "}");
 	}
-	printf("}}");
+	fprintf(f, "}}");
 }
 
-static void json_one(const struct wb_result *r)
+static void json_one(FILE *f, const struct wb_result *r)
 {
-	printf("{\"name\": \"%s\", \"description\": \"%s\", \"runs_done\": %u,\n    ",
+	fprintf(f, "{\"name\": \"%s\", \"description\": \"%s\", \"runs_done\": %u,\n    ",
 	       r->scn->name, r->scn->what, r->runs_done);
-	json_impl(r, WB_ENGINE);
-	printf(",\n    ");
-	json_impl(r, WB_BASELINE);
-	printf(",\n    \"ratio\": {");
+	json_impl(f, r, WB_ENGINE);
+	fprintf(f, ",\n    ");
+	json_impl(f, r, WB_BASELINE);
+	fprintf(f, ",\n    \"ratio\": {");
 	for (unsigned k = 0; k < WB_NMETRIC; k++) {
 		struct wb_summary e = summary(r, WB_ENGINE, k), b = summary(r, WB_BASELINE, k);
 
-		printf("%s\"%s\": ", k ? ", " : "", wb_metrics[k].key);
-		jnum(e.n && b.n && b.median > 0 ? e.median / b.median : NAN);
+		fprintf(f, "%s\"%s\": ", k ? ", " : "", wb_metrics[k].key);
+		jnum(f, e.n && b.n && b.median > 0 ? e.median / b.median : NAN);
 	}
-	printf("}}");
+	fprintf(f, "}}");
 }
 
-void wb_report_json(const struct wb_opts *o, const struct wb_result *r, unsigned n)
+void wb_report_json(FILE *f, const struct wb_opts *o, const struct wb_result *r, unsigned n)
 {
 	struct utsname u;
 
 	uname(&u);
-	printf("{\"tool\": \"wintun-bench\", \"version\": \"%s\", \"kernel\": \"%s\", "
+	fprintf(f, "{\"tool\": \"wintun-bench\", \"version\": \"%s\", \"kernel\": \"%s\", "
 	       "\"cpus\": %ld,\n",
 	       WINTUN_VERSION, u.release, sysconf(_SC_NPROCESSORS_ONLN));
-	printf(" \"cycles_method\": \"%s\", \"hw_counters\": %s, \"tsc_ghz\": %.4f,\n",
+	fprintf(f, " \"cycles_method\": \"%s\", \"hw_counters\": %s, \"tsc_ghz\": %.4f,\n",
 	       wb_cpu_method(), wb_cpu_hw() ? "true" : "false", wb_cpu_tsc_hz() / 1e9);
-	printf(" \"baseline\": \"%s\",\n", baseline_desc);
-	printf(" \"options\": {\"size\": \"%s\", \"payload_avg\": %.1f, \"duration\": %g, "
+	fprintf(f, " \"baseline\": \"%s\",\n", baseline_desc);
+	fprintf(f, " \"options\": {\"size\": \"%s\", \"payload_avg\": %.1f, \"duration\": %g, "
 	       "\"runs\": %u, \"engine_cpu\": %d, \"client_cpu\": %d, \"gen_cpu\": %d, "
 	       "\"batch\": %u, \"spin_us\": %d, \"capacity\": %u},\n",
 	       o->size_arg, wb_payload_avg(o), o->duration, o->runs, o->engine_cpu,
 	       o->client_cpu, o->gen_cpu, o->batch, o->spin_us, o->capacity);
-	printf(" \"scenarios\": [");
+	fprintf(f, " \"scenarios\": [");
 	for (unsigned i = 0; i < n; i++) {
-		printf("%s\n  ", i ? "," : "");
-		json_one(&r[i]);
+		fprintf(f, "%s\n  ", i ? "," : "");
+		json_one(f, &r[i]);
 	}
-	printf("\n ]}\n");
-	fflush(stdout);
+	fprintf(f, "\n ]}\n");
+	fflush(f);
 }

@@ -77,6 +77,18 @@ static int run_scenario(const struct wb_opts *o, struct wb_env *env, struct wb_r
 	return 0;
 }
 
+static int write_json(const struct wb_opts *o, const struct wb_result *res, unsigned n)
+{
+	FILE *f = fopen(o->json_out, "w");
+
+	if (!f) {
+		fprintf(stderr, "wintun-bench: %s: %s\n", o->json_out, strerror(errno));
+		return -1;
+	}
+	wb_report_json(f, o, res, n);
+	return fclose(f) ? -1 : 0;
+}
+
 static int setup(struct wb_env *env)
 {
 	int ret = wb_env_setup(env);
@@ -143,9 +155,11 @@ int main(int argc, char **argv)
 		status = 130;
 	}
 	if (o.json)
-		wb_report_json(&o, res, n);
+		wb_report_json(stdout, &o, res, n);
 	else
 		wb_report_table(&o, res, n);
+	if (o.json_out && write_json(&o, res, n))
+		status = status ? status : 1;
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned k = 0; k < WB_NIMPL; k++)
 			free(res[i].m[k]);
