@@ -30,6 +30,7 @@ struct wb_opts {
 	unsigned batch;        /* engine RX batch (0: default) */
 	int spin_us;           /* engine idle spin (< 0: default) */
 	uint32_t capacity;     /* ring capacity */
+	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw;
 	const char *json_out;   /* also write JSON here */
 };
@@ -166,6 +167,10 @@ unsigned wb_udp4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint1
 unsigned wb_echo4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
 		  unsigned payload);
 uint64_t wb_now_ns(void);
+
+/* Pacing at o->rate: how many of the next @max packets may go now (0 after
+ * a short sleep when none may); @sent counts since @t0. */
+unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned max);
 
 /* ---- clients (scenario_*.c) ------------------------------------------------ */
 

@@ -18,7 +18,7 @@ static const char usage[] =
 	"CAP_NET_ADMIN + CAP_SYS_ADMIN).  Runs are interleaved engine, baseline, ...\n"
 	"\n"
 	"  --scenario S     rx | tx | fwd | pingpong | all (default all); may repeat\n"
-	"                   rx: kernel UDP flood -> TUN -> Send ring -> client\n"
+	"                   rx: kernel UDP (sendmmsg) -> TUN -> Send ring -> client\n"
 	"                   tx: client -> Receive ring -> TUN -> kernel UDP sink\n"
 	"                   fwd: netns A socket -> tunA -> client forwarder -> tunB -> netns B sink\n"
 	"                   pingpong: ICMP echo through the rings, kernel answers\n"
@@ -32,6 +32,8 @@ static const char usage[] =
 	"  --batch N        engine RX batch (reads per io_uring_enter, default engine's)\n"
 	"  --spin-us N      engine idle spin in microseconds (default 20)\n"
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
+	"  --rate PPS       offered load of rx, tx and fwd in packets/s (default 0: flood);\n"
+	"                   at a rate both sides sustain, cycles/pkt compare like for like\n"
 	"  --no-hw          do not use hardware counters even if present\n"
 	"  --json           machine-readable output on stdout instead of the table\n"
 	"  --json-out FILE  also write the JSON to FILE (for bench/plot.sh)\n"
@@ -133,13 +135,14 @@ static int bad(const char *what, const char *arg)
 int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
-	       O_CAP, O_NOHW, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
+	       O_CAP, O_RATE, O_NOHW, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
 		{ "engine-cpu", 1, NULL, O_ECPU }, { "client-cpu", 1, NULL, O_CCPU },
 		{ "gen-cpu", 1, NULL, O_GCPU }, { "batch", 1, NULL, O_BATCH },
 		{ "spin-us", 1, NULL, O_SPIN }, { "capacity", 1, NULL, O_CAP },
+		{ "rate", 1, NULL, O_RATE },
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
 		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
@@ -205,6 +208,11 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			    !wintun_ring_capacity_valid((uint32_t)v))
 				return bad("capacity (power of two, 128 KiB to 64 MiB)", optarg);
 			o->capacity = (uint32_t)v;
+			break;
+		case O_RATE:
+			if (!parse_uint(optarg, 100000000, &v))
+				return bad("rate (packets/s, 0 to 100000000)", optarg);
+			o->rate = v;
 			break;
 		case O_NOHW:
 			o->no_hw = true;

@@ -73,6 +73,8 @@ if [ -s "$tmp/lat.dat" ]; then
   gnuplot <<GP
 $common
 set output '$out/wb-latency.png'
+set logscale y
+set yrange [1:*]
 set title "pingpong (ICMP echo through the rings) latency\n$title"
 set ylabel 'microseconds'
 plot '$tmp/lat2.dat' using 2:3:4:xtic(1) title 'engine', '' using 5:6:7 title 'baseline'

@@ -72,6 +72,10 @@ static void header(const struct wb_opts *o)
 	printf("UDP payload %s (avg %.0f B), %u run(s) x %.1f s per implementation, interleaved; "
 	       "cells: median [min..max]\n",
 	       o->size_arg, wb_payload_avg(o), o->runs, o->duration);
+	if (o->rate)
+		printf("offered load: %llu packets/s (rx, tx, fwd)\n", (unsigned long long)o->rate);
+	else
+		printf("offered load: flood (no pacing)\n");
 	printf("cycles/pkt: per packet the client received (tx: sent; pingpong: per round trip)\n");
 }
 
@@ -167,9 +171,10 @@ void wb_report_json(FILE *f, const struct wb_opts *o, const struct wb_result *r,
 	fprintf(f, " \"baseline\": \"%s\",\n", baseline_desc);
 	fprintf(f, " \"options\": {\"size\": \"%s\", \"payload_avg\": %.1f, \"duration\": %g, "
 	       "\"runs\": %u, \"engine_cpu\": %d, \"client_cpu\": %d, \"gen_cpu\": %d, "
-	       "\"batch\": %u, \"spin_us\": %d, \"capacity\": %u},\n",
+	       "\"batch\": %u, \"spin_us\": %d, \"capacity\": %u, \"rate\": %llu},\n",
 	       o->size_arg, wb_payload_avg(o), o->duration, o->runs, o->engine_cpu,
-	       o->client_cpu, o->gen_cpu, o->batch, o->spin_us, o->capacity);
+	       o->client_cpu, o->gen_cpu, o->batch, o->spin_us, o->capacity,
+		(unsigned long long)o->rate);
 	fprintf(f, " \"scenarios\": [");
 	for (unsigned i = 0; i < n; i++) {
 		fprintf(f, "%s\n  ", i ? "," : "");

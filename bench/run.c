@@ -39,11 +39,11 @@ const struct wb_metric_def wb_metrics[WB_NMETRIC] = {
 };
 
 const struct wb_scenario wb_scenarios[WB_NSCN] = {
-	[WB_RX] = { "rx", "kernel UDP flood -> wb0 -> Send ring -> client",
+	[WB_RX] = { "rx", "kernel UDP (sendmmsg) -> wb0 -> Send ring -> client",
 		    { WB_DEV_MAIN }, 1, wb_client_rx, .gen = true },
 	[WB_TX] = { "tx", "client -> Receive ring -> wb0 -> kernel UDP sink",
 		    { WB_DEV_MAIN }, 1, wb_client_tx, .sink = true },
-	[WB_FWD] = { "fwd", "ns A UDP flood -> wbA -> forwarder -> wbB -> ns B UDP sink",
+	[WB_FWD] = { "fwd", "ns A UDP (sendmmsg) -> wbA -> forwarder -> wbB -> ns B UDP sink",
 		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = true, .sink = true },
 	[WB_PINGPONG] = { "pingpong", "ICMP echo via Receive ring, reply via Send ring",
 			  { WB_DEV_MAIN }, 1, wb_client_pingpong, .latency = true },

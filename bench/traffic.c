@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,14 +49,35 @@ static void wait_fd(int fd, short events, int ms)
 	poll(&pfd, 1, ms);
 }
 
+unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned max)
+{
+	uint64_t due;
+
+	if (!o->rate)
+		return max;
+	due = (uint64_t)((double)(wb_now_ns() - t0) * (double)o->rate / 1e9);
+	if (due > sent)
+		return due - sent < max ? (unsigned)(due - sent) : max;
+	/* Sleep about the time of the next packet, 20 us at least. */
+	struct timespec ts = { 0, (long)(1e9 / (double)o->rate) };
+
+	if (ts.tv_nsec < 20000)
+		ts.tv_nsec = 20000;
+	if (ts.tv_nsec > 10000000)
+		ts.tv_nsec = 10000000;
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
 void *wb_gen_main(void *arg)
 {
 	struct wb_run *r = arg;
 	static uint8_t payload[WB_MTU];
 	struct mmsghdr msg[WB_MMSG];
 	struct iovec iov[WB_MMSG];
-	uint64_t seq = 0;
+	uint64_t seq = 0, t0 = wb_now_ns();
 
+	prctl(PR_SET_TIMERSLACK, 1UL);
 	memset(payload, 0xA5, sizeof(payload));
 	memset(msg, 0, sizeof(msg));
 	for (unsigned i = 0; i < WB_MMSG; i++) {
@@ -64,11 +86,14 @@ void *wb_gen_main(void *arg)
 		msg[i].msg_hdr.msg_iovlen = 1;
 	}
 	while (!atomic_load_explicit(&r->gen_stop, memory_order_relaxed)) {
+		unsigned want = wb_pace(r->o, t0, seq, WB_MMSG);
 		int n;
 
-		for (unsigned i = 0; i < WB_MMSG; i++)
+		if (!want)
+			continue;
+		for (unsigned i = 0; i < want; i++)
 			iov[i].iov_len = wb_payload(r->o, seq + i);
-		n = sendmmsg(r->gen_fd, msg, WB_MMSG, MSG_DONTWAIT);
+		n = sendmmsg(r->gen_fd, msg, want, MSG_DONTWAIT);
 		if (n > 0) {
 			seq += (unsigned)n;
 			atomic_store_explicit(&r->sent, seq, memory_order_relaxed);
