@@ -16,7 +16,7 @@ struct wintun_session;
 
 /* ---- options (opts.c) --------------------------------------------------- */
 
-enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_PINGPONG, WB_NSCN };
+enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_TCP, WB_PINGPONG, WB_NSCN };
 enum wb_size_mode { WB_SIZE_FIXED, WB_SIZE_MTU, WB_SIZE_MIXED };
 
 struct wb_opts {
@@ -62,6 +62,7 @@ struct wb_env {
 	int sink_tx;   /* UDP, main ns, bound to 10.9.0.1:9998 */
 	int gen_fwd;   /* UDP, ns A (= main), connected to 10.2.0.1:9 */
 	int sink_fwd;  /* UDP, ns B, bound to 10.2.0.1:9 */
+	int tcp_listen; /* TCP, ns B, listening on 10.2.0.1:5001 */
 };
 
 /* Move the process into fresh namespaces and create everything; returns 0
@@ -130,6 +131,7 @@ struct wb_run {
 	atomic_bool stop;      /* clients and sinks stop */
 	atomic_bool gen_stop;  /* the generator stops (first) */
 	int gen_fd, sink_fd;
+	_Atomic uint64_t forwarded; /* fwd, tcp: packets the forwarder moved */
 	_Atomic uint64_t sent, delivered, bytes; /* by whoever counts them */
 	/* pingpong */
 	double *lat_us;
@@ -143,7 +145,9 @@ struct wb_scenario {
 	enum wb_dev_id devs[2];
 	unsigned ndev;
 	void *(*client)(void *run);
-	bool gen, sink;    /* the UDP generator / sink threads */
+	void *(*gen)(void *run);  /* traffic source thread, or NULL */
+	void *(*sink)(void *run); /* traffic sink thread, or NULL */
+	bool tcp;          /* per forwarded packet, goodput in Gbit/s */
 	bool latency;
 };
 extern const struct wb_scenario wb_scenarios[WB_NSCN];
@@ -178,6 +182,8 @@ void *wb_client_rx(void *run);
 void *wb_client_tx(void *run);
 void *wb_client_fwd(void *run);
 void *wb_client_pingpong(void *run);
+void *wb_tcp_send_main(void *run);
+void *wb_tcp_recv_main(void *run);
 
 /* ---- output (report.c) ---------------------------------------------------- */
 

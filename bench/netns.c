@@ -7,7 +7,8 @@
  *
  *   main ns: lo up; wb0 10.9.0.1/24 (rx, tx, pingpong; the client is 10.9.0.2)
  *            wbA 10.1.0.1/24, route 10.2.0.0/24 dev wbA
- *   ns B:    lo up; wbB 10.2.0.1/24, route 10.1.0.0/24 dev wbB
+ *   ns B:    lo up; wbB 10.2.0.1/24, route 10.1.0.0/24 dev wbB; UDP sink on
+ *            10.2.0.1:9, TCP listener on 10.2.0.1:5001
  *
  * IPv6 is disabled before the devices exist, so no router or MLD packets
  * reach the rings.  The TUN queues are opened once (multi-queue, packet
@@ -156,6 +157,24 @@ static int udp_socket(const char *addr, uint16_t port, bool bind_it)
 	return fd;
 }
 
+static int tcp_listener(const char *addr, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 16) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 #define TRY(what, expr)                                                               \
 	do {                                                                          \
 		ret = (expr);                                                         \
@@ -190,6 +209,7 @@ static int setup_b(struct wb_env *env)
 	TRY("wbB address", if_addr4("wbB", "10.2.0.1", 24));
 	TRY("route 10.1.0.0/24", route4("10.1.0.0", 24, "wbB"));
 	TRY("fwd sink socket", env->sink_fwd = udp_socket("10.2.0.1", 9, true));
+	TRY("tcp listener", env->tcp_listen = tcp_listener("10.2.0.1", 5001));
 	return 0;
 }
 
@@ -199,6 +219,7 @@ int wb_env_setup(struct wb_env *env)
 
 	memset(env, 0, sizeof(*env));
 	env->ns_main = env->ns_b = env->gen_rx = env->sink_tx = env->gen_fwd = env->sink_fwd = -1;
+	env->tcp_listen = -1;
 	for (unsigned i = 0; i < WB_NDEV; i++)
 		env->dev[i].fd = env->dev[i].ns_fd = -1;
 	if (unshare(CLONE_NEWNET) < 0)
@@ -238,6 +259,7 @@ void wb_env_teardown(struct wb_env *env)
 	close_fd(&env->sink_tx);
 	close_fd(&env->gen_fwd);
 	close_fd(&env->sink_fwd);
+	close_fd(&env->tcp_listen);
 	close_fd(&env->ns_b);
 	close_fd(&env->ns_main);
 }

@@ -17,10 +17,11 @@ static const char usage[] =
 	"on the same TUN devices, in a private network namespace (needs root or\n"
 	"CAP_NET_ADMIN + CAP_SYS_ADMIN).  Runs are interleaved engine, baseline, ...\n"
 	"\n"
-	"  --scenario S     rx | tx | fwd | pingpong | all (default all); may repeat\n"
+	"  --scenario S     rx | tx | fwd | tcp | pingpong | all (default all); may repeat\n"
 	"                   rx: kernel UDP (sendmmsg) -> TUN -> Send ring -> client\n"
 	"                   tx: client -> Receive ring -> TUN -> kernel UDP sink\n"
 	"                   fwd: netns A socket -> tunA -> client forwarder -> tunB -> netns B sink\n"
+	"                   tcp: one TCP bulk stream A -> B through the same forwarder\n"
 	"                   pingpong: ICMP echo through the rings, kernel answers\n"
 	"  --size N         UDP payload: 64 | 1400 | mtu | mixed | bytes 1..1472 (default 64)\n"
 	"                   mixed: 7 x 64, 4 x 548, 1 x 1400 bytes\n"
@@ -71,7 +72,7 @@ static bool parse_cpu(const char *s, int *out)
 
 static bool parse_scenario(const char *s, unsigned *mask)
 {
-	static const char *names[WB_NSCN] = { "rx", "tx", "fwd", "pingpong" };
+	static const char *names[WB_NSCN] = { "rx", "tx", "fwd", "tcp", "pingpong" };
 
 	if (!strcmp(s, "all")) {
 		*mask = (1u << WB_NSCN) - 1;

@@ -76,7 +76,8 @@ static void header(const struct wb_opts *o)
 		printf("offered load: %llu packets/s (rx, tx, fwd)\n", (unsigned long long)o->rate);
 	else
 		printf("offered load: flood (no pacing)\n");
-	printf("cycles/pkt: per packet the client received (tx: sent; pingpong: per round trip)\n");
+	printf("cycles/pkt: per packet the client received (tx: sent; pingpong: per round trip;\n"
+	       "  tcp: per packet forwarded, data and ACKs); tcp Gbit/s is TCP goodput\n");
 }
 
 static void table_one(const struct wb_result *r)

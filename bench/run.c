@@ -40,11 +40,15 @@ const struct wb_metric_def wb_metrics[WB_NMETRIC] = {
 
 const struct wb_scenario wb_scenarios[WB_NSCN] = {
 	[WB_RX] = { "rx", "kernel UDP (sendmmsg) -> wb0 -> Send ring -> client",
-		    { WB_DEV_MAIN }, 1, wb_client_rx, .gen = true },
+		    { WB_DEV_MAIN }, 1, wb_client_rx, .gen = wb_gen_main },
 	[WB_TX] = { "tx", "client -> Receive ring -> wb0 -> kernel UDP sink",
-		    { WB_DEV_MAIN }, 1, wb_client_tx, .sink = true },
+		    { WB_DEV_MAIN }, 1, wb_client_tx, .sink = wb_sink_main },
 	[WB_FWD] = { "fwd", "ns A UDP (sendmmsg) -> wbA -> forwarder -> wbB -> ns B UDP sink",
-		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = true, .sink = true },
+		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = wb_gen_main,
+		     .sink = wb_sink_main },
+	[WB_TCP] = { "tcp", "one TCP bulk stream ns A -> wbA -> forwarder -> wbB -> ns B (and ACKs back)",
+		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = wb_tcp_send_main,
+		     .sink = wb_tcp_recv_main, .tcp = true },
 	[WB_PINGPONG] = { "pingpong", "ICMP echo via Receive ring, reply via Send ring",
 			  { WB_DEV_MAIN }, 1, wb_client_pingpong, .latency = true },
 };
@@ -105,7 +109,7 @@ static void sleep_s(double s)
 }
 
 struct snap {
-	uint64_t t, sent, delivered, bytes, enter;
+	uint64_t t, sent, delivered, bytes, enter, forwarded;
 	struct wb_cpu_sample io, cl;
 };
 
@@ -116,6 +120,7 @@ static void snap_take(struct wb_run *r, const struct wb_cpu_counter *io,
 	s->sent = atomic_load(&r->sent);
 	s->delivered = atomic_load(&r->delivered);
 	s->bytes = atomic_load(&r->bytes);
+	s->forwarded = atomic_load(&r->forwarded);
 	s->enter = wb_io_enter_calls(&r->io);
 	wb_cpu_sample(io, &s->io);
 	wb_cpu_sample(cl, &s->cl);
@@ -156,6 +161,15 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	m[WB_M_IO_USER] = 100 * wb_cpu_user_share(&a->io, &b->io);
 	m[WB_M_CL_CPP] = ratio(wb_cpu_cycles(&a->cl, &b->cl), pkts);
 	m[WB_M_CL_USER] = 100 * wb_cpu_user_share(&a->cl, &b->cl);
+	if (scn->tcp) {
+		/* Packets are what the forwarder moved (data and ACKs); the
+		 * stream has no loss to count. */
+		pkts = (double)(b->forwarded - a->forwarded);
+		m[WB_M_PPS] = pkts / secs;
+		m[WB_M_SENT_PS] = m[WB_M_LOSS] = NAN;
+		m[WB_M_IO_CPP] = ratio(wb_cpu_cycles(&a->io, &b->io), pkts);
+		m[WB_M_CL_CPP] = ratio(wb_cpu_cycles(&a->cl, &b->cl), pkts);
+	}
 	if (r->io.kind == WB_ENGINE)
 		m[WB_M_ENTER_PP] = ratio((double)(b->enter - a->enter), pkts);
 	if (scn->latency)
@@ -170,12 +184,12 @@ static int start_threads(const struct wb_scenario *scn, struct wb_run *r, struct
 	int ret = 0;
 
 	if (scn->sink)
-		ret = th_start(sink, "wb-sink", o->gen_cpu, wb_sink_main, r);
+		ret = th_start(sink, "wb-sink", o->gen_cpu, scn->sink, r);
 	if (!ret)
-		ret = th_start(cl, scn == &wb_scenarios[WB_FWD] ? "wb-fwd" : "wb-client",
+		ret = th_start(cl, scn->client == wb_client_fwd ? "wb-fwd" : "wb-client",
 			       o->client_cpu, scn->client, r);
 	if (!ret && scn->gen)
-		ret = th_start(gen, "wb-gen", o->gen_cpu, wb_gen_main, r);
+		ret = th_start(gen, "wb-gen", o->gen_cpu, scn->gen, r);
 	return ret;
 }
 
@@ -192,13 +206,13 @@ static void stop_threads(struct wb_run *r, struct th *cl, struct th *gen, struct
 static void run_init(const struct wb_scenario *scn, struct wb_run *r, const struct wb_opts *o,
 		     struct wb_env *env)
 {
-	bool fwd = scn == &wb_scenarios[WB_FWD];
+	bool fwd = scn->devs[0] == WB_DEV_A;
 
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->env = env;
 	r->gen_fd = fwd ? env->gen_fwd : env->gen_rx;
-	r->sink_fd = fwd ? env->sink_fwd : env->sink_tx;
+	r->sink_fd = scn->tcp ? env->tcp_listen : fwd ? env->sink_fwd : env->sink_tx;
 	if (scn->latency) {
 		r->cap_lat = (size_t)(o->duration * 200000) + 1000;
 		r->lat_us = malloc(r->cap_lat * sizeof(double));

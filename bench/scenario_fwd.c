@@ -56,7 +56,7 @@ void *wb_client_fwd(void *arg)
 {
 	struct wb_run *r = arg;
 	struct wintun_session *a = r->io.s[0], *b = r->io.s[1];
-	uint64_t drops = 0;
+	uint64_t drops = 0, moved = 0;
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		int ab = forward(a, b, &drops), ba;
@@ -66,6 +66,8 @@ void *wb_client_fwd(void *arg)
 		ba = forward(b, a, &drops);
 		if (ba < 0)
 			break;
+		moved += (unsigned)(ab + ba);
+		atomic_store_explicit(&r->forwarded, moved, memory_order_relaxed);
 		if (!ab && !ba)
 			wait_both(a, b);
 	}
