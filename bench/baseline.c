@@ -192,6 +192,7 @@ static bool tx_drain(struct base_port *p)
 static void base_sleep(struct wb_base *b)
 {
 	struct pollfd pfd[4];
+	bool is_event[4];
 	unsigned n = 0;
 	int timeout = 100;
 
@@ -201,16 +202,18 @@ static void base_sleep(struct wb_base *b)
 		if (!p->tx_dead && !wt_ring_arm(p->s->rings.desc.Receive.Ring, p->tx_head))
 			goto disarm; /* Tail moved meanwhile */
 		if (p->rx_blocked)
-			timeout = 1;
-		else if (!p->rx_dead)
+			timeout = 1; /* no event tells that the client freed space */
+		else if (!p->rx_dead) {
+			is_event[n] = false;
 			pfd[n++] = (struct pollfd){ .fd = p->fd, .events = POLLIN };
+		}
+		is_event[n] = true;
 		pfd[n++] = (struct pollfd){ .fd = p->s->rings.desc.Receive.TailMoved,
 					    .events = POLLIN };
 	}
 	if (poll(pfd, n, timeout) > 0)
 		for (unsigned i = 0; i < n; i++)
-			if (pfd[i].revents && pfd[i].fd != b->p[0].fd &&
-			    (b->n < 2 || pfd[i].fd != b->p[1].fd))
+			if (is_event[i] && pfd[i].revents)
 				wt_event_drain(pfd[i].fd);
 disarm:
 	for (unsigned i = 0; i < b->n; i++)

@@ -31,7 +31,7 @@ struct wb_opts {
 	int spin_us;           /* engine idle spin (< 0: default) */
 	uint32_t capacity;     /* ring capacity */
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
-	bool json, quick, no_hw;
+	bool json, quick, no_hw, count_syscalls;
 	const char *json_out;   /* also write JSON here */
 };
 
@@ -105,6 +105,7 @@ void wb_base_stop(struct wb_base *b);
 enum wb_metric {
 	WB_M_PPS, WB_M_GBPS, WB_M_SENT_PS, WB_M_LOSS, WB_M_RING_FULL, WB_M_KDROP,
 	WB_M_IO_CPP, WB_M_IO_USER, WB_M_CL_CPP, WB_M_CL_USER, WB_M_ENTER_PP,
+	WB_M_IO_SYS, WB_M_CL_SYS, WB_M_IO_ENTER_TRACED,
 	WB_M_P50, WB_M_P99, WB_M_P999, WB_NMETRIC
 };
 

@@ -35,6 +35,8 @@ static const char usage[] =
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
 	"  --rate PPS       offered load of rx, tx and fwd in packets/s (default 0: flood);\n"
 	"                   at a rate both sides sustain, cycles/pkt compare like for like\n"
+	"  --count-syscalls count the I/O and client threads' system calls exactly\n"
+	"                   (syscall tracepoints; they slow every system call a little)\n"
 	"  --no-hw          do not use hardware counters even if present\n"
 	"  --json           machine-readable output on stdout instead of the table\n"
 	"  --json-out FILE  also write the JSON to FILE (for bench/plot.sh)\n"
@@ -136,14 +138,14 @@ static int bad(const char *what, const char *arg)
 int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
-	       O_CAP, O_RATE, O_NOHW, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
+	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
 		{ "engine-cpu", 1, NULL, O_ECPU }, { "client-cpu", 1, NULL, O_CCPU },
 		{ "gen-cpu", 1, NULL, O_GCPU }, { "batch", 1, NULL, O_BATCH },
 		{ "spin-us", 1, NULL, O_SPIN }, { "capacity", 1, NULL, O_CAP },
-		{ "rate", 1, NULL, O_RATE },
+		{ "rate", 1, NULL, O_RATE }, { "count-syscalls", 0, NULL, O_SYSC },
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
 		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
@@ -214,6 +216,9 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			if (!parse_uint(optarg, 100000000, &v))
 				return bad("rate (packets/s, 0 to 100000000)", optarg);
 			o->rate = v;
+			break;
+		case O_SYSC:
+			o->count_syscalls = true;
 			break;
 		case O_NOHW:
 			o->no_hw = true;

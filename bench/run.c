@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "stats.h"
+#include "syscalls.h"
 
 volatile sig_atomic_t wb_interrupted;
 
@@ -32,7 +33,11 @@ const struct wb_metric_def wb_metrics[WB_NMETRIC] = {
 	[WB_M_IO_USER] = { "io_user_pct", "  I/O thread user %", 1, false, false },
 	[WB_M_CL_CPP] = { "client_cycles_per_pkt", "client thread cycles/pkt", 0, false, true },
 	[WB_M_CL_USER] = { "client_user_pct", "  client thread user %", 1, false, false },
-	[WB_M_ENTER_PP] = { "enter_per_pkt", "io_uring_enter calls/pkt", 3, true, false },
+	[WB_M_ENTER_PP] = { "enter_per_pkt", "io_uring_enter/pkt (wt counter)", 3, true, false },
+	[WB_M_IO_SYS] = { "io_syscalls_per_pkt", "I/O thread syscalls/pkt (traced)", 3, false, true },
+	[WB_M_CL_SYS] = { "client_syscalls_per_pkt", "client syscalls/pkt (traced)", 3, false, true },
+	[WB_M_IO_ENTER_TRACED] = { "io_uring_enter_per_pkt_traced", "io_uring_enter/pkt (traced)", 3,
+				   true, false },
 	[WB_M_P50] = { "lat_p50_us", "latency p50 (us)", 1, false, true },
 	[WB_M_P99] = { "lat_p99_us", "latency p99 (us)", 1, false, true },
 	[WB_M_P999] = { "lat_p999_us", "latency p99.9 (us)", 1, false, true },
@@ -108,14 +113,47 @@ static void sleep_s(double s)
 	}
 }
 
+/* Per-thread counters of a run: CPU, and syscalls with --count-syscalls. */
+struct counters {
+	struct wb_cpu_counter io, cl;
+	int sys_io, sys_cl, sys_enter; /* -1: not counted */
+};
+
 struct snap {
 	uint64_t t, sent, delivered, bytes, enter, forwarded;
+	uint64_t sys_io, sys_cl, sys_enter;
 	struct wb_cpu_sample io, cl;
 };
 
-static void snap_take(struct wb_run *r, const struct wb_cpu_counter *io,
-		      const struct wb_cpu_counter *cl, struct snap *s)
+static void counters_open(struct counters *c, const struct wb_run *r, int client_tid)
 {
+	wb_cpu_open(&c->io, r->io.tid);
+	wb_cpu_open(&c->cl, client_tid);
+	c->sys_io = c->sys_cl = c->sys_enter = -1;
+	if (!r->o->count_syscalls)
+		return;
+	c->sys_io = wb_sys_open(r->io.tid, WB_SYS_ALL);
+	c->sys_cl = wb_sys_open(client_tid, WB_SYS_ALL);
+	if (r->io.kind == WB_ENGINE)
+		c->sys_enter = wb_sys_open(r->io.tid, WB_SYS_IO_URING_ENTER);
+	if (c->sys_io < 0)
+		fprintf(stderr, "wintun-bench: cannot count syscalls (tracefs, perf_event_open): %s\n",
+			strerror(-c->sys_io));
+}
+
+static void counters_close(struct counters *c)
+{
+	wb_cpu_close(&c->io);
+	wb_cpu_close(&c->cl);
+	wb_sys_close(c->sys_io);
+	wb_sys_close(c->sys_cl);
+	wb_sys_close(c->sys_enter);
+}
+
+static void snap_take(struct wb_run *r, const struct counters *c, struct snap *s)
+{
+	const struct wb_cpu_counter *io = &c->io, *cl = &c->cl;
+
 	s->t = wb_now_ns();
 	s->sent = atomic_load(&r->sent);
 	s->delivered = atomic_load(&r->delivered);
@@ -124,6 +162,9 @@ static void snap_take(struct wb_run *r, const struct wb_cpu_counter *io,
 	s->enter = wb_io_enter_calls(&r->io);
 	wb_cpu_sample(io, &s->io);
 	wb_cpu_sample(cl, &s->cl);
+	s->sys_io = wb_sys_read(c->sys_io);
+	s->sys_cl = wb_sys_read(c->sys_cl);
+	s->sys_enter = wb_sys_read(c->sys_enter);
 }
 
 static double ratio(double a, double b)
@@ -139,8 +180,20 @@ static void latency_metrics(struct wb_run *r, double *m)
 	m[WB_M_P999] = wb_percentile_sorted(r->lat_us, r->nlat, 99.9);
 }
 
-static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struct snap *a,
-		    const struct snap *b, uint64_t ring_full, uint64_t kdrop, double *m)
+static void syscall_metrics(const struct counters *c, const struct snap *a, const struct snap *b,
+			    double pkts, double *m)
+{
+	if (c->sys_io >= 0)
+		m[WB_M_IO_SYS] = ratio((double)(b->sys_io - a->sys_io), pkts);
+	if (c->sys_cl >= 0)
+		m[WB_M_CL_SYS] = ratio((double)(b->sys_cl - a->sys_cl), pkts);
+	if (c->sys_enter >= 0)
+		m[WB_M_IO_ENTER_TRACED] = ratio((double)(b->sys_enter - a->sys_enter), pkts);
+}
+
+static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struct counters *c,
+		    const struct snap *a, const struct snap *b, uint64_t ring_full, uint64_t kdrop,
+		    double *m)
 {
 	double secs = (double)(b->t - a->t) / 1e9;
 	double deliv = (double)(b->delivered - a->delivered);
@@ -172,6 +225,7 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	}
 	if (r->io.kind == WB_ENGINE)
 		m[WB_M_ENTER_PP] = ratio((double)(b->enter - a->enter), pkts);
+	syscall_metrics(c, a, b, pkts, m);
 	if (scn->latency)
 		latency_metrics(r, m);
 }
@@ -226,7 +280,7 @@ int wb_run_once(const struct wb_scenario *scn, enum wb_impl impl, const struct w
 {
 	struct wb_run r;
 	struct th cl = { 0 }, gen = { 0 }, sink = { 0 };
-	struct wb_cpu_counter cio, ccl;
+	struct counters cnt;
 	struct wb_dev *devs[2];
 	struct snap a, b;
 	uint64_t kd0;
@@ -247,18 +301,17 @@ int wb_run_once(const struct wb_scenario *scn, enum wb_impl impl, const struct w
 		wb_io_stop(&r.io);
 		goto out;
 	}
-	wb_cpu_open(&cio, r.io.tid);
-	wb_cpu_open(&ccl, atomic_load(&cl.t.tid));
+	counters_open(&cnt, &r, atomic_load(&cl.t.tid));
 	sleep_s(0.1); /* warm up */
 	atomic_store(&r.measuring, true);
-	snap_take(&r, &cio, &ccl, &a);
+	snap_take(&r, &cnt, &a);
 	sleep_s(o->duration);
-	snap_take(&r, &cio, &ccl, &b);
+	snap_take(&r, &cnt, &b);
 	atomic_store(&r.measuring, false);
 	stop_threads(&r, &cl, &gen, &sink);
-	metrics(scn, &r, &a, &b, wb_io_ring_full(&r.io), wb_dev_tx_dropped(devs[0]->name) - kd0, m);
-	wb_cpu_close(&cio);
-	wb_cpu_close(&ccl);
+	metrics(scn, &r, &cnt, &a, &b, wb_io_ring_full(&r.io),
+		wb_dev_tx_dropped(devs[0]->name) - kd0, m);
+	counters_close(&cnt);
 	wb_io_stop(&r.io);
 	if (wb_interrupted)
 		ret = -EINTR;
