@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The two implementations behind one interface: the engine (sessions
+ * started with wt_session_start on a dup() of the held TUN queue, sharing
+ * one engine when there are two devices) or the baseline I/O thread (sessions
+ * with the same rings, served by baseline.c).  The client code sees the same
+ * struct wintun_session either way.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "src/engine.h"
+#include "src/session.h"
+#include "src/session_start.h"
+
+static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
+			const struct wb_opts *o)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct wt_start_opts so = { .capacity = o->capacity, .cpu = o->engine_cpu,
+					    .numa_node = -1, .batch = o->batch,
+					    .spin_us = o->spin_us,
+					    .share = i ? io->s[0] : NULL, .name = devs[i]->name };
+		int fd = dup(devs[i]->fd), ret;
+
+		if (fd < 0)
+			return -errno;
+		ret = wt_session_start(fd, &so, &io->s[i]);
+		if (ret) {
+			close(fd);
+			fprintf(stderr, "wintun-bench: engine session on %s: %s\n", devs[i]->name,
+				strerror(-ret));
+			return ret;
+		}
+		io->n = i + 1;
+	}
+	io->tid = wt_engine_tid(io->s[0]->engine);
+	return 0;
+}
+
+static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
+			  const struct wb_opts *o)
+{
+	int fds[2], ret;
+
+	for (unsigned i = 0; i < n; i++) {
+		ret = wt_session_create(o->capacity, -1, false, &io->s[i]);
+		if (ret)
+			return ret;
+		io->n = i + 1;
+		fds[i] = devs[i]->fd;
+	}
+	return wb_base_start(&io->base, io->s, fds, n, o->engine_cpu, &io->tid);
+}
+
+int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsigned n,
+		const struct wb_opts *o)
+{
+	int ret;
+
+	memset(io, 0, sizeof(*io));
+	io->kind = kind;
+	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o) : baseline_start(io, devs, n, o);
+	if (ret)
+		wb_io_stop(io);
+	return ret;
+}
+
+void wb_io_stop(struct wb_io *io)
+{
+	if (io->base)
+		wb_base_stop(io->base);
+	io->base = NULL;
+	/* The engine is shared: end the session that joined it first. */
+	for (unsigned i = io->n; i-- > 0;) {
+		if (io->kind == WB_ENGINE) {
+			wt_session_end(io->s[i]);
+		} else {
+			wt_ring_pair_close(&io->s[i]->rings);
+			wt_session_destroy(io->s[i]);
+		}
+		io->s[i] = NULL;
+	}
+	io->n = 0;
+}
+
+uint64_t wb_io_enter_calls(const struct wb_io *io)
+{
+	return io->kind == WB_ENGINE && io->n ? wt_engine_enter_calls(io->s[0]->engine) : 0;
+}
+
+uint64_t wb_io_ring_full(const struct wb_io *io)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < io->n; i++)
+		n += wt_stat_get(&io->s[i]->stats.rx.drop_ring_full);
+	return n;
+}

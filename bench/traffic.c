@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel side of the traffic: a UDP generator ("wb-gen", sendmmsg on a
+ * connected socket, as fast as it goes) and a UDP sink ("wb-sink", recvmmsg),
+ * plus the packet builders the clients use.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define WB_MMSG 64u
+
+uint64_t wb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void wb_thread_enter(struct wb_thread *t)
+{
+	pthread_setname_np(pthread_self(), t->name);
+	if (t->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(t->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	atomic_store(&t->tid, (int)gettid());
+}
+
+static void wait_fd(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	poll(&pfd, 1, ms);
+}
+
+unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned max)
+{
+	uint64_t due;
+
+	if (!o->rate)
+		return max;
+	due = (uint64_t)((double)(wb_now_ns() - t0) * (double)o->rate / 1e9);
+	if (due > sent)
+		return due - sent < max ? (unsigned)(due - sent) : max;
+	/* Sleep about the time of the next packet, 20 us at least. */
+	struct timespec ts = { 0, (long)(1e9 / (double)o->rate) };
+
+	if (ts.tv_nsec < 20000)
+		ts.tv_nsec = 20000;
+	if (ts.tv_nsec > 10000000)
+		ts.tv_nsec = 10000000;
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+void *wb_gen_main(void *arg)
+{
+	struct wb_run *r = arg;
+	static uint8_t payload[WB_MTU];
+	struct mmsghdr msg[WB_MMSG];
+	struct iovec iov[WB_MMSG];
+	uint64_t seq = 0, t0 = wb_now_ns();
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	memset(payload, 0xA5, sizeof(payload));
+	memset(msg, 0, sizeof(msg));
+	for (unsigned i = 0; i < WB_MMSG; i++) {
+		iov[i].iov_base = payload;
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load_explicit(&r->gen_stop, memory_order_relaxed)) {
+		unsigned want = wb_pace(r->o, t0, seq, WB_MMSG);
+		int n;
+
+		if (!want)
+			continue;
+		for (unsigned i = 0; i < want; i++)
+			iov[i].iov_len = wb_payload(r->o, seq + i);
+		n = sendmmsg(r->gen_fd, msg, want, MSG_DONTWAIT);
+		if (n > 0) {
+			seq += (unsigned)n;
+			atomic_store_explicit(&r->sent, seq, memory_order_relaxed);
+		} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			wait_fd(r->gen_fd, POLLOUT, 10);
+		} else if (n < 0 && errno != EINTR) {
+			/* e.g. ECONNREFUSED from an ICMP error: go on */
+		}
+	}
+	return NULL;
+}
+
+void *wb_sink_main(void *arg)
+{
+	struct wb_run *r = arg;
+	static uint8_t buf[WB_MMSG][WB_MTU];
+	struct mmsghdr msg[WB_MMSG];
+	struct iovec iov[WB_MMSG];
+	uint64_t pkts = 0, bytes = 0;
+
+	memset(msg, 0, sizeof(msg));
+	for (unsigned i = 0; i < WB_MMSG; i++) {
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		int n = recvmmsg(r->sink_fd, msg, WB_MMSG, MSG_DONTWAIT, NULL);
+
+		if (n <= 0) {
+			wait_fd(r->sink_fd, POLLIN, 50);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			bytes += msg[i].msg_len + 28; /* IPv4 + UDP headers: L3 bytes */
+		pkts += (unsigned)n;
+		atomic_store_explicit(&r->delivered, pkts, memory_order_relaxed);
+		atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static uint16_t csum(const uint8_t *p, unsigned len, uint32_t sum)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static unsigned ip4(uint8_t *b, uint32_t src, uint32_t dst, uint8_t proto, unsigned payload)
+{
+	unsigned total = 20 + payload;
+	uint16_t c;
+
+	memset(b, 0, 20);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(total >> 8);
+	b[3] = (uint8_t)total;
+	b[8] = 64;
+	b[9] = proto;
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	c = csum(b, 20, 0);
+	b[10] = (uint8_t)(c >> 8);
+	b[11] = (uint8_t)c;
+	return total;
+}
+
+unsigned wb_udp4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		 unsigned payload)
+{
+	uint8_t *u = buf + 20;
+	unsigned ulen = 8 + payload;
+
+	u[0] = (uint8_t)(sport >> 8);
+	u[1] = (uint8_t)sport;
+	u[2] = (uint8_t)(dport >> 8);
+	u[3] = (uint8_t)dport;
+	u[4] = (uint8_t)(ulen >> 8);
+	u[5] = (uint8_t)ulen;
+	u[6] = u[7] = 0; /* no checksum: allowed for IPv4 */
+	memset(u + 8, 0x5A, payload);
+	return ip4(buf, src, dst, IPPROTO_UDP, ulen);
+}
+
+unsigned wb_echo4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
+		  unsigned payload)
+{
+	uint8_t *icmp = buf + 20;
+	unsigned len = 8 + payload;
+	uint16_t c;
+
+	memset(icmp, 0, 8);
+	icmp[0] = 8; /* echo request */
+	icmp[4] = (uint8_t)(id >> 8);
+	icmp[5] = (uint8_t)id;
+	icmp[6] = (uint8_t)(seq >> 8);
+	icmp[7] = (uint8_t)seq;
+	memset(icmp + 8, 0x77, payload);
+	c = csum(icmp, len, 0);
+	icmp[2] = (uint8_t)(c >> 8);
+	icmp[3] = (uint8_t)c;
+	return ip4(buf, src, dst, IPPROTO_ICMP, len);
+}
