@@ -7,21 +7,15 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "netutil.h"
 #include "src/checksum.h"
 #include "wintun.h"
 
-/* The textbook RFC 1071 sum, one 16-bit word at a time. */
+/* nu_csum (tests/netutil.c) is the textbook RFC 1071 sum, one 16-bit word at
+ * a time: the reference. */
 static uint16_t ref_csum(const uint8_t *p, size_t len)
 {
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)~sum;
+	return nu_csum(p, (unsigned)len, 0);
 }
 
 Test(checksum, matches_the_reference)
