@@ -448,7 +448,10 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 					    default drain is used and the log says so) */
 #define WINTUN_SESSION_OFFLOAD 0x20u /**< offload mode: records carry a virtio_net_hdr
 					 and may be TCP/UDP super-packets (see ring.h) */
-#define WINTUN_SESSION_FLAGS_ALL 0x3Fu
+#define WINTUN_SESSION_COALESCE 0x40u /**< with WINTUN_SESSION_OFFLOAD: the engine merges
+					  consecutive segments of a TCP flow from the Receive
+					  ring into one super-packet write (GRO), zero copy */
+#define WINTUN_SESSION_FLAGS_ALL 0x7Fu
 
 /** Offloads of offload mode (WINTUN_SESSION_OPTIONS.Offloads; the kernel's TUN_F_* bits). */
 #define WINTUN_OFFLOAD_CSUM 0x01u    /**< packets may carry a partial checksum */

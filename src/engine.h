@@ -36,6 +36,7 @@ struct wt_port_opts {
 	unsigned batch_max; /* most reads per RX batch (0: default) */
 	bool rx_multishot;  /* the multishot-read RX variant, where the kernel has it */
 	bool vnet_hdr;      /* offload mode: records start with a virtio_net_hdr */
+	bool coalesce;      /* offload mode: merge TCP segments (GRO) on TX */
 };
 
 /*

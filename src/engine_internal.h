@@ -86,6 +86,8 @@ void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsig
 			bool send_ring, uint64_t udata);
 void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			 uint64_t udata);
+void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+			  unsigned n, uint64_t udata);
 void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
 
 /* engine_rx.c */
@@ -111,6 +113,9 @@ bool wt_tx_pump(struct wt_engine *e, struct wt_port *p);
 void wt_tx_complete(struct wt_port *p, unsigned idx, int res);
 bool wt_tx_prepare_sleep(struct wt_engine *e, struct wt_port *p);
 void wt_tx_wake_complete(struct wt_port *p, int res);
+
+/* engine_tx_gro.c */
+unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, unsigned slot);
 
 /* engine.c */
 int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);

@@ -77,6 +77,8 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 		tx_stop_bogus(p, off, word, tail);
 		return false;
 	}
+	if (p->coalesce && wt_tx_coalesce(e, p, tail, slot))
+		return true;
 	*ent = (struct wt_tx_entry){ .off = off, .len = word,
 				     .next = wintun_ring_next(off, word, cap) };
 	p->tx_count++;
@@ -122,11 +124,11 @@ bool wt_tx_pump(struct wt_engine *e, struct wt_port *p)
 void wt_tx_complete(struct wt_port *p, unsigned idx, int res)
 {
 	struct wt_tx_entry *ent = &p->tx_fifo[idx % WT_TX_INFLIGHT_MAX];
-	uint32_t want = (uint32_t)sizeof(struct tun_pi) + ent->len;
+	uint32_t want = ent->want ? ent->want : (uint32_t)sizeof(struct tun_pi) + ent->len;
 
 	ent->done = true;
 	if (res == (int)want) {
-		wt_stat_add(&p->stats->tx.packets, 1);
+		wt_stat_add(&p->stats->tx.packets, ent->segs ? ent->segs : 1);
 		wt_stat_add(&p->stats->tx.bytes, ent->len);
 	} else {
 		wt_stat_add(&p->stats->tx.drop_write_error, 1);

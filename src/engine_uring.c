@@ -173,6 +173,17 @@ void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 	p->inflight++;
 }
 
+void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+			  unsigned n, uint64_t udata)
+{
+	struct io_uring_sqe *sqe = wt_uring_sqe(e);
+
+	io_uring_prep_writev(sqe, p->tun_fd, iov, n, 0);
+	set_file(sqe, p);
+	io_uring_sqe_set_data64(sqe, udata);
+	p->inflight++;
+}
+
 void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);

@@ -66,30 +66,41 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 	p->stats = stats;
 	p->file_index = p->buf_index = -1;
 	p->vnet_hdr = po->vnet_hdr;
+	p->coalesce = po->vnet_hdr && po->coalesce;
+	if (p->coalesce) {
+		p->tx_iov = calloc((size_t)WT_TX_INFLIGHT_MAX * WT_GRO_MAX_SEGS, sizeof(*p->tx_iov));
+		ret = -ENOMEM;
+		if (!p->tx_iov)
+			goto free_port;
+	}
 	p->mtu_sock = open_mtu_socket(tun_fd);
 	if (p->mtu_sock < 0) {
 		ret = p->mtu_sock;
 		wt_err("cannot open a socket to follow the MTU: %s", strerror(-ret));
-		free(p);
-		return ret;
+		goto free_port;
 	}
 	ret = wt_rx_probe_mtu(p);
 	if (ret) {
 		wt_err("cannot read the TUN device's name and MTU: %s", strerror(-ret));
-		close(p->mtu_sock);
-		free(p);
-		return ret;
+		goto close_sock;
 	}
 	wt_rx_init(p, po->batch_max);
 	p->rx_multishot = po->rx_multishot;
 	p->tx_head = p->tx_walk = wt_load_relaxed(&rings->desc.Receive.Ring->Head);
 	*out = p;
 	return 0;
+close_sock:
+	close(p->mtu_sock);
+free_port:
+	free(p->tx_iov);
+	free(p);
+	return ret;
 }
 
 static void port_free(struct wt_port *p)
 {
 	close(p->mtu_sock);
+	free(p->tx_iov);
 	free(p);
 }
 

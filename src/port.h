@@ -17,6 +17,7 @@
 
 #define WT_RX_BATCH_MAX 256u
 #define WT_TX_INFLIGHT_MAX 256u
+#define WT_GRO_MAX_SEGS 32u /* segments one coalesced write may carry */
 #define WT_MS_ENTRIES 256u /* provided buffers of the multishot RX variant */
 
 enum wt_slot_state { WT_SLOT_FREE, WT_SLOT_INFLIGHT, WT_SLOT_DONE };
@@ -35,12 +36,15 @@ struct wt_ms_slot {
 struct wt_tx_entry {
 	uint32_t off;   /* record offset in the Receive ring */
 	uint32_t next;  /* offset of the record after it */
-	uint32_t len;   /* packet length */
+	uint32_t len;   /* packet length (coalesced: IP bytes of all segments) */
+	uint32_t want;  /* coalesced: bytes the write must take; 0: 4 + len */
+	uint16_t segs;  /* coalesced: segments merged */
 	bool done;
 };
 
 struct wt_engine;
 struct io_uring_buf_ring;
+struct iovec;
 struct wt_cmd;
 
 struct wt_port {
@@ -53,6 +57,8 @@ struct wt_port {
 	int buf_index;      /* first of two registered buffers (Send, Receive), or -1 */
 	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
 	bool vnet_hdr;      /* offload mode: a virtio_net_hdr leads each record */
+	bool coalesce;      /* offload mode: merge TCP segments into super-packets */
+	struct iovec *tx_iov; /* coalesce: WT_GRO_MAX_SEGS iovecs per FIFO slot */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
 	unsigned inflight;  /* SQEs of this port not completed yet */

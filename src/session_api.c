@@ -56,6 +56,11 @@ static int options_to_start(const WINTUN_SESSION_OPTIONS *in, struct wt_start_op
 	o->hugepages = opt.Flags & WINTUN_SESSION_HUGEPAGES;
 	o->rx_multishot = opt.Flags & WINTUN_SESSION_RX_MULTISHOT;
 	o->offload = opt.Flags & WINTUN_SESSION_OFFLOAD;
+	o->coalesce = opt.Flags & WINTUN_SESSION_COALESCE;
+	if (o->coalesce && !o->offload) {
+		wt_err("session options: WINTUN_SESSION_COALESCE needs WINTUN_SESSION_OFFLOAD");
+		return -EINVAL;
+	}
 	if (opt.Offloads & ~WINTUN_OFFLOAD_ALL) {
 		wt_err("session options: unknown offloads 0x%x", opt.Offloads & ~WINTUN_OFFLOAD_ALL);
 		return -EINVAL;

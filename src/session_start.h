@@ -19,6 +19,7 @@ struct wt_start_opts {
 	bool rx_multishot;              /* multishot-read RX variant */
 	uint32_t offloads;              /* offload mode: offloads that are on */
 	bool offload;                   /* offload mode (fd has IFF_VNET_HDR) */
+	bool coalesce;                  /* offload mode: GRO on TX */
 	struct wintun_session *share;  /* join this session's engine */
 	const char *name;              /* interface name, for the thread */
 };

@@ -80,9 +80,9 @@ static void usage(FILE *f)
 		"                                mode, TCP/UDP super-packets pass through whole)\n"
 		"  --offloads MASK               offloads to enable: a sum of 1 checksum, 2 TSO4,\n"
 		"                                4 TSO6, 8 TSO-ECN, 32 USO4, 64 USO6 (default all)\n"
-		"  --split                       A in offload mode, B not: the forwarder splits\n"
-		"                                A's super-packets into MTU-sized packets for B\n"
-		"                                (a client that must see every packet)\n"
+		"  --split                       the forwarder splits A's super-packets into\n"
+		"                                MTU-sized packets (as a VPN that must see every\n"
+		"                                packet) and B's engine coalesces them again\n"
 		"  --separate-engines            one engine thread per adapter (default: the two\n"
 		"                                sessions share one engine thread)\n"
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -274,7 +274,7 @@ static int start_sessions(void)
 	if (!P.separate_engines)
 		o.ShareEngineWith = P.a.session;
 	if (P.split)
-		o.Flags &= ~WINTUN_SESSION_OFFLOAD; /* B sees plain MTU-sized packets */
+		o.Flags |= WINTUN_SESSION_COALESCE; /* B's engine merges the segments again */
 	P.b.session = WintunStartSessionEx(P.b.adapter, &o);
 	if (!P.b.session) {
 		fprintf(stderr, "tun-pump: cannot start a session on %s: %s\n", P.b.name,
@@ -337,13 +337,9 @@ static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, in
 			WintunReleaseReceivePacket(from, in);
 			continue;
 		}
-		/* B (plain) -> A (offload mode): a zero virtio_net_hdr in front. */
-		uint32_t hdr = P.split ? 10 : 0;
-
-		out = WintunAllocateSendPacket(to, size + hdr);
+		out = WintunAllocateSendPacket(to, size);
 		if (out) {
-			memset(out, 0, hdr);
-			memcpy(out + hdr, in, size);
+			memcpy(out, in, size);
 			WintunSendPacket(to, out);
 			bytes += size;
 		} else if (errno == ENOBUFS) {
@@ -469,8 +465,17 @@ static void summary(const struct snapshot *start, const struct snapshot *end)
 		       i ? "B->A" : "A->B", (unsigned long long)end->packets[i],
 		       (unsigned long long)end->bytes[i], dt, (double)end->packets[i] / dt,
 		       (double)end->bytes[i] * 8e-9 / dt, (unsigned long long)end->drops[i]);
-	printf("engine drops: A %llu, B %llu\n", (unsigned long long)session_drops(&end->st[0]),
-	       (unsigned long long)session_drops(&end->st[1]));
+	for (int i = 0; i < 2; i++) {
+		const WINTUN_SESSION_STATISTICS *st = &end->st[i];
+
+		printf("engine %c: drops %llu (RX ring full %llu, truncated %llu; TX non-IP %llu, "
+		       "bogus %llu, write errors %llu), io_uring_enter %llu\n",
+		       'A' + i, (unsigned long long)session_drops(st),
+		       (unsigned long long)st->Rx.DropRingFull, (unsigned long long)st->Rx.DropTruncated,
+		       (unsigned long long)st->Tx.DropNonIp, (unsigned long long)st->Tx.DropBogus,
+		       (unsigned long long)st->Tx.DropWriteError,
+		       (unsigned long long)st->IoUringEnterCalls);
+	}
 }
 
 static void run(void)

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GRO on the way in (offload mode, opt-in): consecutive records of the
+ * Receive ring that are segments of one TCP flow -- same addresses, ports,
+ * ACK, options and flags, contiguous sequence numbers, all but the last a
+ * full MSS, PSH ending the run -- go to the TUN device as one super-packet,
+ * in one vectored write whose iovecs point into the ring: the first record's
+ * headers (rewritten in place: lengths, IPv4 checksum, a virtio_net_hdr
+ * asking the kernel to segment and checksum) and every record's payload.
+ * Anything else goes out as it is, in order.
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "engine_internal.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_URG 0x20
+#define TCP_CWR 0x80
+/* Header + payload of a merged packet, plus the vnet header, fit a record. */
+#define GRO_MAX_IP_LEN (WINTUN_RING_MAX_PACKET_SIZE - WINTUN_VNET_HDR_SIZE)
+
+struct seg {
+	uint8_t *rec;   /* the record (Size field first) */
+	uint8_t *ip;    /* the IP packet */
+	uint32_t len;   /* IP packet length */
+	uint32_t ihl, thl, payload, seq;
+	uint8_t flags;
+	bool v6;
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* Parse a record as a plain TCP segment that may take part in a merge. */
+static bool parse_seg(WINTUN_PACKET *rec, uint32_t word, struct seg *s)
+{
+	const uint8_t *vnet = rec->Data;
+	uint8_t *ip = rec->Data + WINTUN_VNET_HDR_SIZE;
+	uint32_t len = word - WINTUN_VNET_HDR_SIZE;
+
+	if (word < WINTUN_VNET_HDR_SIZE + 40 || vnet[0] || vnet[1])
+		return false; /* too short, or already offloaded */
+	*s = (struct seg){ .rec = (uint8_t *)rec, .ip = ip, .len = len };
+	if (ip[0] == 0x45 && ip[9] == IPPROTO_TCP && get16(ip + 2) == len &&
+	    !(get16(ip + 6) & 0x3FFF)) { /* no options, not a fragment */
+		s->ihl = 20;
+	} else if (ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP && get16(ip + 4) == len - 40) {
+		s->ihl = 40;
+		s->v6 = true;
+	} else {
+		return false;
+	}
+	s->thl = (ip[s->ihl + 12] >> 4) * 4u;
+	if (s->thl < 20 || s->ihl + s->thl > len)
+		return false;
+	s->payload = len - s->ihl - s->thl;
+	s->seq = get32(ip + s->ihl + 4);
+	s->flags = ip[s->ihl + 13];
+	return s->payload && !(s->flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG));
+}
+
+/* Same flow and can follow @prev directly (@first sets the rules). */
+static bool can_follow(const struct seg *first, const struct seg *prev, const struct seg *s,
+		       uint32_t total)
+{
+	const uint8_t *a = first->ip, *b = s->ip;
+
+	if (s->v6 != first->v6 || s->ihl != first->ihl || s->thl != first->thl)
+		return false;
+	if (prev->payload != first->payload || s->payload > first->payload)
+		return false; /* all but the last carry a full MSS */
+	if (prev->flags & TCP_PSH || (s->flags ^ first->flags) & ~TCP_PSH || s->flags & TCP_CWR)
+		return false;
+	if (s->seq != first->seq + total ||
+	    first->ihl + first->thl + total + s->payload > GRO_MAX_IP_LEN)
+		return false;
+	if (first->v6 ? memcmp(a, b, 4) || memcmp(a + 8, b + 8, 32)
+		      : a[1] != b[1] || a[8] != b[8] || memcmp(a + 12, b + 12, 8))
+		return false; /* class/flow label, TOS/TTL, addresses */
+	/* Ports, ACK, and the options must be the same (as kernel GRO). */
+	return !memcmp(a + first->ihl, b + first->ihl, 4) &&
+	       !memcmp(a + first->ihl + 8, b + first->ihl + 8, 4) &&
+	       !memcmp(a + first->ihl + 20, b + first->ihl + 20, first->thl - 20);
+}
+
+/* Rewrite the first record into the super-packet's headers. */
+static void build_headers(struct seg *f, uint32_t total, bool psh)
+{
+	uint32_t ip_len = f->ihl + f->thl + total, l4_len = f->thl + total;
+	uint8_t *vnet = f->rec + sizeof(WINTUN_PACKET), *tcp = f->ip + f->ihl;
+	uint8_t tail[4] = { 0, IPPROTO_TCP, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
+	struct tun_pi pi = { 0, htons(f->v6 ? ETH_P_IPV6 : ETH_P_IP) };
+	uint32_t sum;
+
+	if (f->v6) {
+		put16(f->ip + 4, (uint16_t)(ip_len - 40));
+		sum = wt_csum_add(0, f->ip + 8, 32);
+	} else {
+		put16(f->ip + 2, (uint16_t)ip_len);
+		put16(f->ip + 10, 0);
+		put16(f->ip + 10, wt_csum_fold(wt_csum_add(0, f->ip, 20)));
+		sum = wt_csum_add(0, f->ip + 12, 8);
+	}
+	if (psh)
+		tcp[13] |= TCP_PSH;
+	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum. */
+	put16(tcp + 16, (uint16_t)~wt_csum_fold(wt_csum_add(sum, tail, 4)));
+	memset(vnet, 0, WINTUN_VNET_HDR_SIZE);
+	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vnet[1] = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	put_le16(vnet + 2, (uint16_t)(f->ihl + f->thl));
+	put_le16(vnet + 4, (uint16_t)f->payload);
+	put_le16(vnet + 6, (uint16_t)f->ihl);
+	put_le16(vnet + 8, 16);
+	memcpy(f->rec, &pi, sizeof(pi));
+}
+
+unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, unsigned slot)
+{
+	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
+	uint32_t cap = p->rings->capacity, off, total, bytes;
+	struct iovec *iov = p->tx_iov + (size_t)slot * WT_GRO_MAX_SEGS;
+	struct wt_tx_entry *ent = &p->tx_fifo[slot];
+	struct seg first, prev, s;
+	unsigned n = 1;
+	bool psh;
+
+	if (!parse_seg(wintun_ring_record(ring, p->tx_walk), wintun_ring_record(ring, p->tx_walk)->Size,
+		       &first) ||
+	    first.flags & TCP_PSH || first.flags & TCP_CWR)
+		return 0;
+	prev = first;
+	total = first.payload;
+	bytes = first.len;
+	off = wintun_ring_next(p->tx_walk, first.len + WINTUN_VNET_HDR_SIZE, cap);
+	iov[0] = (struct iovec){ first.rec, sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE + first.len };
+	while (off != tail && n < WT_GRO_MAX_SEGS) {
+		WINTUN_PACKET *rec = wintun_ring_record(ring, off);
+		uint32_t word = rec->Size;
+
+		if (!wintun_ring_record_valid(off, tail, cap, word, false) || !parse_seg(rec, word, &s) ||
+		    !can_follow(&first, &prev, &s, total))
+			break;
+		iov[n++] = (struct iovec){ s.ip + s.ihl + s.thl, s.payload };
+		total += s.payload;
+		bytes += s.len;
+		prev = s;
+		off = wintun_ring_next(off, word, cap);
+	}
+	if (n < 2)
+		return 0;
+	psh = prev.flags & TCP_PSH;
+	build_headers(&first, total, psh);
+	*ent = (struct wt_tx_entry){ .off = p->tx_walk, .next = off, .len = bytes, .segs = (uint16_t)n,
+				     .want = (uint32_t)sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE +
+					     first.ihl + first.thl + total };
+	p->tx_count++;
+	p->tx_walk = off;
+	wt_uring_prep_writev(e, p, iov, n, wt_udata(p, WT_OP_TX_WRITE, slot));
+	return n;
+}
