@@ -153,10 +153,10 @@ static void check_tcp_split(bool v6)
 		cr_assert_eq(t[20], 1, "options kept");
 		cr_assert_arr_eq(p + ihl + 32, payload + i * MSS, plen);
 		if (v6) {
-			cr_assert_eq(p[4] << 8 | p[5], 32 + plen);
+			cr_assert_eq((uint32_t)(p[4] << 8 | p[5]), 32 + plen);
 		} else {
-			cr_assert_eq(p[2] << 8 | p[3], sizes[i]);
-			cr_assert_eq(p[4] << 8 | p[5], 0x1234 + i, "IPv4 ID");
+			cr_assert_eq((uint32_t)(p[2] << 8 | p[3]), sizes[i]);
+			cr_assert_eq((uint32_t)(p[4] << 8 | p[5]), 0x1234 + i, "IPv4 ID");
 		}
 		off += sizes[i];
 	}
@@ -186,7 +186,7 @@ Test(gso, udp4_split_and_short_last)
 	cr_expect_eq(sizes[2], 28 + 600);
 	for (uint32_t i = 0, off = 0; i < n; off += sizes[i++]) {
 		cr_expect(csum_ok(out + off, sizes[i]));
-		cr_expect_eq(out[off + 24] << 8 | out[off + 25], sizes[i] - 20, "UDP length");
+		cr_expect_eq((uint32_t)(out[off + 24] << 8 | out[off + 25]), sizes[i] - 20, "UDP length");
 	}
 }
 
