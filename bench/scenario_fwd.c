@@ -47,9 +47,10 @@ static void wait_both(struct wintun_session *a, struct wintun_session *b)
 
 	if (poll(pfd, 2, 50) <= 0)
 		return;
+	/* Reset the events that fired; a failed read means already reset. */
 	for (unsigned i = 0; i < 2; i++)
-		if (pfd[i].revents && read(pfd[i].fd, &v, sizeof(v)) < 0)
-			continue;
+		if (pfd[i].revents && read(pfd[i].fd, &v, sizeof(v)) != sizeof(v))
+			v = 0;
 }
 
 void *wb_client_fwd(void *arg)
