@@ -281,8 +281,8 @@ static void engine_loop(struct wt_engine *e)
 		 * in the same io_uring_enter that submits them. */
 		if (io_uring_sq_ready(&e->ring))
 			wt_uring_submit(e, work ? 1 : 0, false);
-		else if (!work && e->defer_taskrun)
-			io_uring_get_events(&e->ring); /* run deferred poll completions */
+		else if (!work && (e->defer_taskrun || e->taskrun_flag) && wt_uring_work_pending(e))
+			wt_uring_get_events(e); /* run deferred poll completions */
 		if (reap(e) || work) {
 			idle_since = 0;
 			continue;

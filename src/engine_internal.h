@@ -48,6 +48,7 @@ struct wt_engine {
 	int init_result;          /* under lock; 1 while starting */
 	atomic_bool stop;
 	bool defer_taskrun;       /* completions need io_uring_enter(GETEVENTS) */
+	bool taskrun_flag;        /* IORING_SQ_TASKRUN tells when they are pending */
 
 	struct wt_port *ports[WT_ENGINE_MAX_PORTS];
 	unsigned nports;
@@ -79,6 +80,10 @@ static inline unsigned wt_udata_idx(uint64_t u)
 int wt_uring_setup(struct wt_engine *e);
 void wt_uring_teardown(struct wt_engine *e);
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e);
+/* Completion work may be waiting in the kernel (or we cannot tell). */
+bool wt_uring_work_pending(struct wt_engine *e);
+/* Run it: one counted io_uring_enter(GETEVENTS). */
+void wt_uring_get_events(struct wt_engine *e);
 int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed);
 int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);

@@ -12,7 +12,12 @@ static const struct {
 	unsigned flags;
 	const char *name;
 } setup_modes[] = {
+	/* TASKRUN_FLAG: the kernel flags pending completion work in the SQ
+	 * ring, so an idle spin looks at memory instead of entering. */
+	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	  "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG" },
 	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
+	{ IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, "COOP_TASKRUN|TASKRUN_FLAG" },
 	{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
 	{ 0, "no task-run flags" },
 };
@@ -49,6 +54,7 @@ int wt_uring_setup(struct wt_engine *e)
 		if (ret == 0) {
 			wt_info("engine %s: io_uring with %s", e->name, setup_modes[i].name);
 			e->defer_taskrun = setup_modes[i].flags & IORING_SETUP_DEFER_TASKRUN;
+			e->taskrun_flag = setup_modes[i].flags & IORING_SETUP_TASKRUN_FLAG;
 			register_tables(e);
 			e->has_read_multishot = wt_rx_multishot_supported(&e->ring);
 			return 0;
@@ -64,6 +70,20 @@ int wt_uring_setup(struct wt_engine *e)
 void wt_uring_teardown(struct wt_engine *e)
 {
 	io_uring_queue_exit(&e->ring);
+}
+
+bool wt_uring_work_pending(struct wt_engine *e)
+{
+	if (!e->taskrun_flag)
+		return true; /* cannot tell: look */
+	return atomic_load_explicit((_Atomic unsigned *)e->ring.sq.kflags, memory_order_relaxed) &
+	       IORING_SQ_TASKRUN;
+}
+
+void wt_uring_get_events(struct wt_engine *e)
+{
+	wt_stat_add(&e->enter_calls, 1);
+	io_uring_get_events(&e->ring);
 }
 
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e)
@@ -84,7 +104,7 @@ int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed)
 	wt_stat_add(&e->enter_calls, 1);
 	if (timed) {
 		/* RX waits for the client to free ring space: poll it again soon. */
-		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
+		struct __kernel_timespec ts = { .tv_nsec = 200000 };
 		struct io_uring_cqe *cqe;
 
 		ret = io_uring_submit_and_wait_timeout(&e->ring, &cqe, wait_nr, &ts, NULL);
