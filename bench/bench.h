@@ -29,6 +29,7 @@ struct wb_opts {
 	int engine_cpu, client_cpu, gen_cpu; /* -1: not pinned */
 	unsigned batch;        /* engine RX batch (0: default) */
 	int spin_us;           /* engine idle spin (< 0: default) */
+	bool rx_multishot;     /* engine RX variant: multishot read */
 	uint32_t capacity;     /* ring capacity */
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;

@@ -23,7 +23,7 @@ static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		struct wt_start_opts so = { .capacity = o->capacity, .cpu = o->engine_cpu,
 					    .numa_node = -1, .batch = o->batch,
-					    .spin_us = o->spin_us,
+					    .spin_us = o->spin_us, .rx_multishot = o->rx_multishot,
 					    .share = i ? io->s[0] : NULL, .name = devs[i]->name };
 		int fd = dup(devs[i]->fd), ret;
 

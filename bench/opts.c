@@ -32,6 +32,7 @@ static const char usage[] =
 	"  --gen-cpu C      CPU of the traffic generator and sink threads\n"
 	"  --batch N        engine RX batch (reads per io_uring_enter, default engine's)\n"
 	"  --spin-us N      engine idle spin in microseconds (default 20)\n"
+	"  --rx-multishot   engine RX with the multishot-read variant (default: drain)\n"
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
 	"  --rate PPS       offered load of rx, tx and fwd in packets/s (default 0: flood);\n"
 	"                   at a rate both sides sustain, cycles/pkt compare like for like\n"
@@ -138,13 +139,14 @@ static int bad(const char *what, const char *arg)
 int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
-	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP };
+	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP, O_MS };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
 		{ "engine-cpu", 1, NULL, O_ECPU }, { "client-cpu", 1, NULL, O_CCPU },
 		{ "gen-cpu", 1, NULL, O_GCPU }, { "batch", 1, NULL, O_BATCH },
 		{ "spin-us", 1, NULL, O_SPIN }, { "capacity", 1, NULL, O_CAP },
+		{ "rx-multishot", 0, NULL, O_MS },
 		{ "rate", 1, NULL, O_RATE }, { "count-syscalls", 0, NULL, O_SYSC },
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
 		{ "json-out", 1, NULL, O_JSON_OUT },
@@ -200,6 +202,9 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			if (!parse_uint(optarg, 1024, &v) || !v)
 				return bad("batch (1 to 1024)", optarg);
 			o->batch = (unsigned)v;
+			break;
+		case O_MS:
+			o->rx_multishot = true;
 			break;
 		case O_SPIN:
 			if (!parse_uint(optarg, 1000000, &v))
