@@ -22,18 +22,24 @@ static const struct {
 	{ 0, "no task-run flags" },
 };
 
+/* Some liburing 2.3 register calls return -1 and set errno, others -errno. */
+static int uring_err(int ret)
+{
+	return ret == -1 ? -errno : ret;
+}
+
 static void register_tables(struct wt_engine *e)
 {
 	int ret;
 
 	/* Sparse tables, filled as ports come and go (from this thread, the
 	 * only one allowed to touch a SINGLE_ISSUER ring). */
-	ret = io_uring_register_files_sparse(&e->ring, WT_ENGINE_MAX_PORTS);
+	ret = uring_err(io_uring_register_files_sparse(&e->ring, WT_ENGINE_MAX_PORTS));
 	e->fixed_files = ret == 0;
 	if (ret)
 		wt_info("engine %s: registered files unavailable (%s); using plain fds", e->name,
 			strerror(-ret));
-	ret = io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS);
+	ret = uring_err(io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS));
 	e->fixed_buffers = ret == 0;
 	if (ret)
 		wt_warn("engine %s: fixed buffers unavailable (%s); using plain READ/WRITE on the "
@@ -47,12 +53,20 @@ int wt_uring_setup(struct wt_engine *e)
 {
 	int ret = -EINVAL;
 
+	unsigned entries = WT_ENGINE_SQ_ENTRIES;
+
 	for (unsigned i = 0; i < sizeof(setup_modes) / sizeof(setup_modes[0]); i++) {
 		struct io_uring_params p = { .flags = setup_modes[i].flags };
 
-		ret = io_uring_queue_init_params(WT_ENGINE_SQ_ENTRIES, &e->ring, &p);
+		ret = io_uring_queue_init_params(entries, &e->ring, &p);
+		/* Locked-memory limits (users without CAP_IPC_LOCK): smaller. */
+		while (ret == -ENOMEM && entries > 64) {
+			entries /= 4;
+			ret = io_uring_queue_init_params(entries, &e->ring, &p);
+		}
 		if (ret == 0) {
-			wt_info("engine %s: io_uring with %s", e->name, setup_modes[i].name);
+			wt_info("engine %s: io_uring with %s, %u entries", e->name,
+				setup_modes[i].name, entries);
 			e->defer_taskrun = setup_modes[i].flags & IORING_SETUP_DEFER_TASKRUN;
 			e->taskrun_flag = setup_modes[i].flags & IORING_SETUP_TASKRUN_FLAG;
 			register_tables(e);
@@ -123,14 +137,14 @@ int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot
 
 	p->file_index = p->buf_index = -1;
 	if (e->fixed_files) {
-		ret = io_uring_register_files_update(&e->ring, slot, &p->tun_fd, 1);
+		ret = uring_err(io_uring_register_files_update(&e->ring, slot, &p->tun_fd, 1));
 		if (ret == 1)
 			p->file_index = (int)slot;
 		else
 			wt_info("%s: TUN fd not registered (%s)", p->ifname, strerror(-ret));
 	}
 	if (e->fixed_buffers) {
-		ret = io_uring_register_buffers_update_tag(&e->ring, 2 * slot, iov, NULL, 2);
+		ret = uring_err(io_uring_register_buffers_update_tag(&e->ring, 2 * slot, iov, NULL, 2));
 		if (ret == 2)
 			p->buf_index = (int)(2 * slot);
 		else

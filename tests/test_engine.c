@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -605,5 +608,40 @@ Test(engine, no_lost_wakeup_in_bursts, .timeout = 300)
 	cr_expect_gt(wt_stat_get(&s->stats.tx.wakeups), 0);
 	close(src);
 	close(sink);
+	end();
+}
+
+/* Without CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK, io_uring refuses to
+ * pin the rings as fixed buffers: the session must still work, with plain
+ * READ/WRITE on the same memory, and say so in the log. */
+static void drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	unsigned bit = CAP_IPC_LOCK % 32, word = CAP_IPC_LOCK / 32;
+
+	cr_assert_eq(syscall(SYS_capget, &h, d), 0);
+	d[word].effective &= ~(1u << bit);
+	d[word].permitted &= ~(1u << bit);
+	cr_assert_eq(syscall(SYS_capset, &h, d), 0, "capset: %s", strerror(errno));
+}
+
+static bool is_echo4_reply(const uint8_t *p, uint32_t len)
+{
+	return len >= 28 && p[0] == 0x45 && p[9] == IPPROTO_ICMP && p[20] == 0;
+}
+
+Test(engine, fixed_buffers_refused_falls_back, .timeout = 60)
+{
+	/* Debian's default for users: 8 MiB; two 4 MiB rings do not fit. */
+	struct rlimit small = { 8 << 20, 8 << 20 };
+	uint8_t req[64];
+
+	wt_test_enter_netns();
+	drop_cap_ipc_lock();
+	cr_assert_eq(setrlimit(RLIMIT_MEMLOCK, &small), 0);
+	start(0x400000);
+	cr_expect(wt_test_log_contains("using plain READ/WRITE"), "no fallback logged");
+	cr_expect(echo_replied(req, nu_echo4(req, PEER, LOCAL, 79, 1), is_echo4_reply));
 	end();
 }
