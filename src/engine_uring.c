@@ -145,12 +145,19 @@ int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot
 	}
 	if (e->fixed_buffers) {
 		ret = uring_err(io_uring_register_buffers_update_tag(&e->ring, 2 * slot, iov, NULL, 2));
-		if (ret == 2)
+		if (ret == 2) {
 			p->buf_index = (int)(2 * slot);
-		else
+		} else {
+			if (ret >= 0) { /* one of two went in: take it back */
+				struct iovec none[2] = { { NULL, 0 }, { NULL, 0 } };
+
+				io_uring_register_buffers_update_tag(&e->ring, 2 * slot, none, NULL, 2);
+				ret = -ENOMEM;
+			}
 			wt_warn("%s: rings not registered as fixed buffers (%s, RLIMIT_MEMLOCK?); "
 				"using plain READ/WRITE on the same memory",
 				p->ifname, strerror(-ret));
+		}
 	}
 	return 0;
 }
