@@ -120,7 +120,8 @@ bool wt_tx_prepare_sleep(struct wt_engine *e, struct wt_port *p);
 void wt_tx_wake_complete(struct wt_port *p, int res);
 
 /* engine_tx_gro.c */
-unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, unsigned slot);
+unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, uint32_t word,
+			unsigned slot);
 
 /* engine.c */
 int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);

@@ -77,7 +77,7 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 		tx_stop_bogus(p, off, word, tail);
 		return false;
 	}
-	if (p->coalesce && wt_tx_coalesce(e, p, tail, slot))
+	if (p->coalesce && wt_tx_coalesce(e, p, tail, word, slot))
 		return true;
 	*ent = (struct wt_tx_entry){ .off = off, .len = word,
 				     .next = wintun_ring_next(off, word, cap) };
@@ -131,7 +131,7 @@ void wt_tx_complete(struct wt_port *p, unsigned idx, int res)
 		wt_stat_add(&p->stats->tx.packets, ent->segs ? ent->segs : 1);
 		wt_stat_add(&p->stats->tx.bytes, ent->len);
 	} else {
-		wt_stat_add(&p->stats->tx.drop_write_error, 1);
+		wt_stat_add(&p->stats->tx.drop_write_error, ent->segs ? ent->segs : 1);
 		if (res == -EBADFD || res == -EIO || res == -ENXIO)
 			wt_port_kill(p, "TUN write failed", -res);
 	}

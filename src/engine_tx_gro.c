@@ -143,7 +143,8 @@ static void build_headers(struct seg *f, uint32_t total, bool psh)
 	memcpy(f->rec, &pi, sizeof(pi));
 }
 
-unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, unsigned slot)
+unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, uint32_t word,
+			unsigned slot)
 {
 	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
 	uint32_t cap = p->rings->capacity, off, total, bytes;
@@ -153,8 +154,9 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	unsigned n = 1;
 	bool psh;
 
-	if (!parse_seg(wintun_ring_record(ring, p->tx_walk), wintun_ring_record(ring, p->tx_walk)->Size,
-		       &first) ||
+	/* @word: the first record's Size as the caller read and validated it
+	 * (the client may scribble on the ring: never read it twice). */
+	if (!parse_seg(wintun_ring_record(ring, p->tx_walk), word, &first) ||
 	    first.flags & TCP_PSH || first.flags & TCP_CWR)
 		return 0;
 	prev = first;
