@@ -166,16 +166,16 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	iov[0] = (struct iovec){ first.rec, sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE + first.len };
 	while (off != tail && n < WT_GRO_MAX_SEGS) {
 		WINTUN_PACKET *rec = wintun_ring_record(ring, off);
-		uint32_t word = rec->Size;
+		uint32_t next_word = rec->Size; /* read once, as above */
 
-		if (!wintun_ring_record_valid(off, tail, cap, word, false) || !parse_seg(rec, word, &s) ||
-		    !can_follow(&first, &prev, &s, total))
+		if (!wintun_ring_record_valid(off, tail, cap, next_word, false) ||
+		    !parse_seg(rec, next_word, &s) || !can_follow(&first, &prev, &s, total))
 			break;
 		iov[n++] = (struct iovec){ s.ip + s.ihl + s.thl, s.payload };
 		total += s.payload;
 		bytes += s.len;
 		prev = s;
-		off = wintun_ring_next(off, word, cap);
+		off = wintun_ring_next(off, next_word, cap);
 	}
 	if (n < 2)
 		return 0;
