@@ -449,8 +449,10 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 #define WINTUN_SESSION_OFFLOAD 0x20u /**< offload mode: records carry a virtio_net_hdr
 					 and may be TCP/UDP super-packets (see ring.h) */
 #define WINTUN_SESSION_COALESCE 0x40u /**< with WINTUN_SESSION_OFFLOAD: the engine merges
-					  consecutive segments of a TCP flow from the Receive
-					  ring into one super-packet write (GRO), zero copy */
+					  consecutive segments of a TCP flow, or datagrams of a
+					  UDP flow, from the Receive ring into one super-packet
+					  write (GRO), zero copy; each kind only where its
+					  offload (TSO4/6, USO4/6) is on */
 #define WINTUN_SESSION_FLAGS_ALL 0x7Fu
 
 /** Offloads of offload mode (WINTUN_SESSION_OPTIONS.Offloads; the kernel's TUN_F_* bits). */

@@ -37,6 +37,7 @@ struct wt_port_opts {
 	bool rx_multishot;  /* the multishot-read RX variant, where the kernel has it */
 	bool vnet_hdr;      /* offload mode: records start with a virtio_net_hdr */
 	bool coalesce;      /* offload mode: merge TCP segments (GRO) on TX */
+	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* that are on */
 };
 
 /*

@@ -3,7 +3,8 @@
  * GRO on the way in (offload mode, opt-in): consecutive records of the
  * Receive ring that are segments of one TCP flow -- same addresses, ports,
  * ACK, options and flags, contiguous sequence numbers, all but the last a
- * full MSS, PSH ending the run -- go to the TUN device as one super-packet,
+ * full MSS, PSH ending the run -- or datagrams of one UDP flow (all but the
+ * last of the same size) go to the TUN device as one super-packet,
  * in one vectored write whose iovecs point into the ring: the first record's
  * headers (rewritten in place: lengths, IPv4 checksum, a virtio_net_hdr
  * asking the kernel to segment and checksum) and every record's payload.
@@ -18,6 +19,11 @@
 
 #include "checksum.h"
 #include "engine_internal.h"
+#include "wintun.h"
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* newer than some kernel headers */
+#endif
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -33,7 +39,7 @@ struct seg {
 	uint8_t *ip;    /* the IP packet */
 	uint32_t len;   /* IP packet length */
 	uint32_t ihl, thl, payload, seq;
-	uint8_t flags;
+	uint8_t flags, proto;
 	bool v6;
 };
 
@@ -59,7 +65,38 @@ static void put_le16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
-/* Parse a record as a plain TCP segment that may take part in a merge. */
+/* The offloads that allow merging this kind of packet (WINTUN_OFFLOAD_*). */
+static uint32_t needed_offload(const struct seg *s)
+{
+	if (s->proto == IPPROTO_UDP)
+		return s->v6 ? WINTUN_OFFLOAD_USO6 : WINTUN_OFFLOAD_USO4;
+	return s->v6 ? WINTUN_OFFLOAD_TSO6 : WINTUN_OFFLOAD_TSO4;
+}
+
+static bool parse_l4(struct seg *s)
+{
+	uint8_t *l4 = s->ip + s->ihl;
+
+	if (s->proto == IPPROTO_UDP) {
+		s->thl = 8;
+		if (s->ihl + 8 > s->len || get16(l4 + 4) != s->len - s->ihl)
+			return false;
+		s->payload = s->len - s->ihl - 8;
+		return s->payload > 0;
+	}
+	if (s->ihl + 20 > s->len)
+		return false;
+	s->thl = (l4[12] >> 4) * 4u;
+	if (s->thl < 20 || s->ihl + s->thl > s->len)
+		return false;
+	s->payload = s->len - s->ihl - s->thl;
+	s->seq = get32(l4 + 4);
+	s->flags = l4[13];
+	return s->payload && !(s->flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG));
+}
+
+/* Parse a record as a plain TCP segment or UDP datagram that may take part
+ * in a merge. */
 static bool parse_seg(WINTUN_PACKET *rec, uint32_t word, struct seg *s)
 {
 	const uint8_t *vnet = rec->Data;
@@ -69,22 +106,17 @@ static bool parse_seg(WINTUN_PACKET *rec, uint32_t word, struct seg *s)
 	if (word < WINTUN_VNET_HDR_SIZE + 40 || vnet[0] || vnet[1])
 		return false; /* too short, or already offloaded */
 	*s = (struct seg){ .rec = (uint8_t *)rec, .ip = ip, .len = len };
-	if (ip[0] == 0x45 && ip[9] == IPPROTO_TCP && get16(ip + 2) == len &&
-	    !(get16(ip + 6) & 0x3FFF)) { /* no options, not a fragment */
-		s->ihl = 20;
-	} else if (ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP && get16(ip + 4) == len - 40) {
+	if (ip[0] == 0x45 && get16(ip + 2) == len && !(get16(ip + 6) & 0x3FFF)) {
+		s->ihl = 20; /* no options, not a fragment */
+		s->proto = ip[9];
+	} else if (ip[0] >> 4 == 6 && get16(ip + 4) == len - 40) {
 		s->ihl = 40;
 		s->v6 = true;
+		s->proto = ip[6];
 	} else {
 		return false;
 	}
-	s->thl = (ip[s->ihl + 12] >> 4) * 4u;
-	if (s->thl < 20 || s->ihl + s->thl > len)
-		return false;
-	s->payload = len - s->ihl - s->thl;
-	s->seq = get32(ip + s->ihl + 4);
-	s->flags = ip[s->ihl + 13];
-	return s->payload && !(s->flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG));
+	return (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) && parse_l4(s);
 }
 
 /* Same flow and can follow @prev directly (@first sets the rules). */
@@ -93,18 +125,22 @@ static bool can_follow(const struct seg *first, const struct seg *prev, const st
 {
 	const uint8_t *a = first->ip, *b = s->ip;
 
-	if (s->v6 != first->v6 || s->ihl != first->ihl || s->thl != first->thl)
+	if (s->v6 != first->v6 || s->proto != first->proto || s->ihl != first->ihl ||
+	    s->thl != first->thl)
 		return false;
 	if (prev->payload != first->payload || s->payload > first->payload)
 		return false; /* all but the last carry a full MSS */
-	if (prev->flags & TCP_PSH || (s->flags ^ first->flags) & ~TCP_PSH || s->flags & TCP_CWR)
+	if (first->ihl + first->thl + total + s->payload > GRO_MAX_IP_LEN)
 		return false;
-	if (s->seq != first->seq + total ||
-	    first->ihl + first->thl + total + s->payload > GRO_MAX_IP_LEN)
+	if (first->proto == IPPROTO_TCP &&
+	    (prev->flags & TCP_PSH || (s->flags ^ first->flags) & ~TCP_PSH || s->flags & TCP_CWR ||
+	     s->seq != first->seq + total))
 		return false;
 	if (first->v6 ? memcmp(a, b, 4) || memcmp(a + 8, b + 8, 32)
 		      : a[1] != b[1] || a[8] != b[8] || memcmp(a + 12, b + 12, 8))
 		return false; /* class/flow label, TOS/TTL, addresses */
+	if (first->proto == IPPROTO_UDP)
+		return !memcmp(a + first->ihl, b + first->ihl, 4); /* ports */
 	/* Ports, ACK, and the options must be the same (as kernel GRO). */
 	return !memcmp(a + first->ihl, b + first->ihl, 4) &&
 	       !memcmp(a + first->ihl + 8, b + first->ihl + 8, 4) &&
@@ -115,9 +151,11 @@ static bool can_follow(const struct seg *first, const struct seg *prev, const st
 static void build_headers(struct seg *f, uint32_t total, bool psh)
 {
 	uint32_t ip_len = f->ihl + f->thl + total, l4_len = f->thl + total;
-	uint8_t *vnet = f->rec + sizeof(WINTUN_PACKET), *tcp = f->ip + f->ihl;
-	uint8_t tail[4] = { 0, IPPROTO_TCP, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
+	uint8_t *vnet = f->rec + sizeof(WINTUN_PACKET), *l4 = f->ip + f->ihl;
+	uint8_t tail[4] = { 0, f->proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 	struct tun_pi pi = { 0, htons(f->v6 ? ETH_P_IPV6 : ETH_P_IP) };
+	bool udp = f->proto == IPPROTO_UDP;
+	uint16_t check_at = udp ? 6 : 16;
 	uint32_t sum;
 
 	if (f->v6) {
@@ -129,17 +167,21 @@ static void build_headers(struct seg *f, uint32_t total, bool psh)
 		put16(f->ip + 10, wt_csum_fold(wt_csum_add(0, f->ip, 20)));
 		sum = wt_csum_add(0, f->ip + 12, 8);
 	}
-	if (psh)
-		tcp[13] |= TCP_PSH;
+	if (udp)
+		put16(l4 + 4, (uint16_t)l4_len);
+	else if (psh)
+		l4[13] |= TCP_PSH;
 	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum. */
-	put16(tcp + 16, (uint16_t)~wt_csum_fold(wt_csum_add(sum, tail, 4)));
+	put16(l4 + check_at, (uint16_t)~wt_csum_fold(wt_csum_add(sum, tail, 4)));
 	memset(vnet, 0, WINTUN_VNET_HDR_SIZE);
 	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vnet[1] = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	vnet[1] = udp	   ? VIRTIO_NET_HDR_GSO_UDP_L4
+		  : f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6
+			  : VIRTIO_NET_HDR_GSO_TCPV4;
 	put_le16(vnet + 2, (uint16_t)(f->ihl + f->thl));
 	put_le16(vnet + 4, (uint16_t)f->payload);
 	put_le16(vnet + 6, (uint16_t)f->ihl);
-	put_le16(vnet + 8, 16);
+	put_le16(vnet + 8, check_at);
 	memcpy(f->rec, &pi, sizeof(pi));
 }
 
@@ -157,7 +199,7 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	/* @word: the first record's Size as the caller read and validated it
 	 * (the client may scribble on the ring: never read it twice). */
 	if (!parse_seg(wintun_ring_record(ring, p->tx_walk), word, &first) ||
-	    first.flags & TCP_PSH || first.flags & TCP_CWR)
+	    !(p->offloads & needed_offload(&first)) || first.flags & (TCP_PSH | TCP_CWR))
 		return 0;
 	prev = first;
 	total = first.payload;

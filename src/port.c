@@ -67,6 +67,7 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 	p->file_index = p->buf_index = -1;
 	p->vnet_hdr = po->vnet_hdr;
 	p->coalesce = po->vnet_hdr && po->coalesce;
+	p->offloads = po->offloads;
 	if (p->coalesce) {
 		p->tx_iov = calloc((size_t)WT_TX_INFLIGHT_MAX * WT_GRO_MAX_SEGS, sizeof(*p->tx_iov));
 		ret = -ENOMEM;

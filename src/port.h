@@ -58,6 +58,7 @@ struct wt_port {
 	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
 	bool vnet_hdr;      /* offload mode: a virtio_net_hdr leads each record */
 	bool coalesce;      /* offload mode: merge TCP segments into super-packets */
+	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* on (what may be merged) */
 	struct iovec *tx_iov; /* coalesce: WT_GRO_MAX_SEGS iovecs per FIFO slot */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */

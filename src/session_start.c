@@ -33,7 +33,8 @@ static int attach(struct wintun_session *s, int tun_fd, const struct wt_start_op
 		  struct wt_engine *e)
 {
 	struct wt_port_opts po = { .batch_max = o->batch, .rx_multishot = o->rx_multishot,
-				   .vnet_hdr = o->offload, .coalesce = o->coalesce };
+				   .vnet_hdr = o->offload, .coalesce = o->coalesce,
+				   .offloads = o->offloads };
 	int ret = wt_engine_add_port(e, tun_fd, &s->rings, &s->stats, &po, &s->port);
 
 	if (ret)

@@ -40,7 +40,7 @@ static void start_coalescing_session(void)
 {
 	struct wt_start_opts o = { .capacity = 0x400000, .cpu = -1, .numa_node = -1,
 				   .spin_us = -1, .name = "wtg0", .offload = true,
-				   .coalesce = true };
+				   .coalesce = true, .offloads = WINTUN_OFFLOAD_ALL };
 	struct ifreq ifr = { 0 };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int fd, hdr = 10;
@@ -52,7 +52,7 @@ static void start_coalescing_session(void)
 	ifr.ifr_flags = IFF_TUN | IFF_MULTI_QUEUE | IFF_VNET_HDR;
 	cr_assert_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
 	cr_assert_eq(ioctl(fd, TUNSETVNETHDRSZ, &hdr), 0);
-	cr_assert_eq(ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), 0);
+	cr_assert_eq(ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | 0x20 | 0x40), 0);
 	nu_if_addr4_up("wtg0", "10.9.0.1", 24);
 	cap_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	sll.sll_ifindex = (int)if_nametoindex("wtg0");
@@ -167,5 +167,65 @@ Test(gro, split_then_coalesce_round_trip, .timeout = 60)
 	cr_expect_arr_eq(seen, payload, sizeof(payload), "stream changed");
 	cr_expect_leq(packets, 2, "%u packets: not coalesced", packets);
 	cr_expect_eq(wt_stat_get(&s->stats.tx.drop_write_error), 0);
+	wt_session_end(s);
+}
+
+/* An IPv4 UDP datagram 10.9.0.2:1234 -> 10.9.0.1:6666 with its checksum. */
+static uint32_t udp4(uint8_t *p, const uint8_t *data, uint32_t len)
+{
+	uint8_t tail[4] = { 0, IPPROTO_UDP, (uint8_t)((8 + len) >> 8), (uint8_t)(8 + len) };
+	uint32_t total = nu_udp4(p, "10.9.0.2", "10.9.0.1", 1234, 6666, data, len), sum;
+	uint16_t c;
+
+	sum = wt_csum_add(wt_csum_add(0, p + 12, 8), tail, 4);
+	c = wt_csum_fold(wt_csum_add(sum, p + 20, 8 + len));
+	p[26] = (uint8_t)(c >> 8);
+	p[27] = (uint8_t)c;
+	return total;
+}
+
+/* Datagrams of one UDP flow go to the kernel as one USO super-packet, and
+ * the socket still receives every datagram, intact and separate. */
+Test(gro, udp_datagrams_coalesced_and_delivered_separately, .timeout = 60)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(6666) };
+	static uint8_t buf[70000];
+	uint8_t *rec[SEGS];
+	uint32_t packets = 0;
+	int sock;
+
+	start_coalescing_session();
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "10.9.0.1", &at.sin_addr);
+	cr_assert_eq(bind(sock, (struct sockaddr *)&at, sizeof(at)), 0);
+	for (uint32_t i = 0; i < SEGS; i++) {
+		rec[i] = WintunAllocateSendPacket(s, 10 + 28 + MSS);
+		cr_assert_not_null(rec[i]);
+		memset(rec[i], 0, 10);
+		udp4(rec[i] + 10, payload + i * MSS, MSS);
+	}
+	for (uint32_t i = SEGS; i-- > 0;)
+		WintunSendPacket(s, rec[i]);
+	for (;;) {
+		struct pollfd pfd = { .fd = cap_fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, packets ? 300 : 5000) <= 0)
+			break;
+		n = recv(cap_fd, buf, sizeof(buf), 0);
+		if (n >= 28 && buf[9] == IPPROTO_UDP && (buf[22] << 8 | buf[23]) == 6666)
+			packets++;
+	}
+	cr_expect_eq(packets, 1, "%u packets reached the kernel", packets);
+	for (uint32_t i = 0; i < SEGS; i++) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		ssize_t n;
+
+		cr_assert_eq(poll(&pfd, 1, 5000), 1, "datagram %u missing", i);
+		n = recv(sock, buf, sizeof(buf), 0);
+		cr_assert_eq(n, (ssize_t)MSS, "datagram %u: %zd bytes", i, n);
+		cr_assert_arr_eq(buf, payload + i * MSS, MSS);
+	}
+	close(sock);
 	wt_session_end(s);
 }
