@@ -136,8 +136,8 @@ static bool can_follow(const struct seg *first, const struct seg *prev, const st
 	    (prev->flags & TCP_PSH || (s->flags ^ first->flags) & ~TCP_PSH || s->flags & TCP_CWR ||
 	     s->seq != first->seq + total))
 		return false;
-	if (first->v6 ? memcmp(a, b, 4) || memcmp(a + 8, b + 8, 32)
-		      : a[1] != b[1] || a[8] != b[8] || memcmp(a + 12, b + 12, 8))
+	if (first->v6 ? memcmp(a, b, 4) != 0 || memcmp(a + 8, b + 8, 32) != 0
+		      : a[1] != b[1] || a[8] != b[8] || memcmp(a + 12, b + 12, 8) != 0)
 		return false; /* class/flow label, TOS/TTL, addresses */
 	if (first->proto == IPPROTO_UDP)
 		return !memcmp(a + first->ihl, b + first->ihl, 4); /* ports */

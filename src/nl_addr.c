@@ -47,7 +47,7 @@ int wt_cidr_parse(const char *text, struct wt_cidr *out)
 		return -EINVAL;
 	errno = 0;
 	prefix = strtoul(slash + 1, &end, 10);
-	if (errno || *end || prefix > addr_len(out->family) * 8)
+	if (errno || *end || prefix > (unsigned long)addr_len(out->family) * 8)
 		return -EINVAL;
 	out->prefix = (uint8_t)prefix;
 	return 0;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential pkg-config meson ninja-build clang
+  build-essential pkg-config meson ninja-build clang clang-tidy cppcheck
   liburing-dev libnuma-dev libmnl-dev libcriterion-dev
   iproute2 iputils-ping gnuplot-nox jq iperf3 valgrind linux-perf
 )
