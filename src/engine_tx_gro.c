@@ -146,15 +146,19 @@ static void build_headers(struct seg *f, uint32_t total, bool psh)
 unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, unsigned slot)
 {
 	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
-	uint32_t cap = p->rings->capacity, off, total, bytes;
+	uint32_t cap = p->rings->capacity, off, total, bytes, first_word;
 	struct iovec *iov = p->tx_iov + (size_t)slot * WT_GRO_MAX_SEGS;
 	struct wt_tx_entry *ent = &p->tx_fifo[slot];
 	struct seg first, prev, s;
 	unsigned n = 1;
 	bool psh;
 
-	if (!parse_seg(wintun_ring_record(ring, p->tx_walk), wintun_ring_record(ring, p->tx_walk)->Size,
-		       &first) ||
+	/* Read the first Size once more and check it again: the caller checked
+	 * its own read, but the client may have scribbled since, and a length
+	 * past Tail would send bytes beyond the record (or the ring). */
+	first_word = wintun_ring_record(ring, p->tx_walk)->Size;
+	if (!wintun_ring_record_valid(p->tx_walk, tail, cap, first_word, false) ||
+	    !parse_seg(wintun_ring_record(ring, p->tx_walk), first_word, &first) ||
 	    first.flags & TCP_PSH || first.flags & TCP_CWR)
 		return 0;
 	prev = first;
