@@ -93,7 +93,9 @@ static int parse(const uint8_t *rec, uint32_t size, struct gso_info *g)
 		g->l4_hlen = 8;
 	else if (g->ip_hlen + 20 <= g->len)
 		g->l4_hlen = (g->pkt[g->ip_hlen + 12] >> 4) * 4u;
-	if (g->l4_hlen < 8 || g->ip_hlen + g->l4_hlen > g->len)
+	/* TCP: at least the 20-byte header, which holds the sequence number,
+	 * flags and checksum that every segment gets rewritten. */
+	if (g->l4_hlen < (want == IPPROTO_TCP ? 20u : 8u) || g->ip_hlen + g->l4_hlen > g->len)
 		return -EINVAL;
 	return 0;
 }

@@ -47,7 +47,8 @@ static void send_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
  * empty ring arms the wake-up (Alertable handshake) before reporting EAGAIN.
  * Returns 0 with *rec set, or -EAGAIN, -ESHUTDOWN, -EBADMSG.
  */
-static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, bool arm)
+static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_t *len,
+			    bool arm)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
 	uint32_t cap = s->rings.capacity;
@@ -78,6 +79,7 @@ static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, bool 
 		}
 		if (!wintun_ring_record_is_pad(word)) {
 			*rec = wintun_ring_record(ring, s->send.head);
+			*len = word; /* the value checked: never read it twice */
 			return 0;
 		}
 		send_skip_pad_locked(s, word);
@@ -87,6 +89,7 @@ static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, bool 
 WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *PacketSize)
 {
 	WINTUN_PACKET *rec;
+	uint32_t len;
 	int ret;
 
 	if (!s || !PacketSize) {
@@ -94,13 +97,13 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *Packe
 		return wt_fail_ptr(-EINVAL);
 	}
 	pthread_mutex_lock(&s->send.lock);
-	ret = send_peek_locked(s, &rec, true);
+	ret = send_peek_locked(s, &rec, &len, true);
 	if (ret) {
 		pthread_mutex_unlock(&s->send.lock);
 		return wt_fail_ptr(ret);
 	}
-	*PacketSize = rec->Size;
-	s->send.head = wintun_ring_next(s->send.head, rec->Size, s->rings.capacity);
+	*PacketSize = len;
+	s->send.head = wintun_ring_next(s->send.head, len, s->rings.capacity);
 	s->send.outstanding++;
 	pthread_mutex_unlock(&s->send.lock);
 	return rec->Data;
@@ -170,6 +173,7 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
 {
 	WINTUN_PACKET *rec;
+	uint32_t len;
 	int ret;
 
 	if (!s) {
@@ -177,7 +181,7 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
 		return wt_fail_bool(-EINVAL);
 	}
 	pthread_mutex_lock(&s->send.lock);
-	ret = send_peek_locked(s, &rec, false);
+	ret = send_peek_locked(s, &rec, &len, false);
 	pthread_mutex_unlock(&s->send.lock);
 	if (!ret)
 		return true;
@@ -228,6 +232,7 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Millisecon
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
 {
 	WINTUN_PACKET *rec;
+	uint32_t len;
 	int ret;
 
 	for (;;) {
@@ -235,7 +240,7 @@ static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int6
 		int timeout;
 
 		pthread_mutex_lock(&s->send.lock);
-		ret = send_peek_locked(s, &rec, Milliseconds != 0);
+		ret = send_peek_locked(s, &rec, &len, Milliseconds != 0);
 		pthread_mutex_unlock(&s->send.lock);
 		if (ret != -EAGAIN)
 			return ret;

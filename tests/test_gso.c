@@ -217,6 +217,29 @@ Test(gso, not_a_super_packet_gets_its_checksum_completed)
 	cr_expect(csum_ok(out, sizes[0]));
 }
 
+/* Regression (found by tests/fuzz/fuzz_gso.c): a TCP data offset of 8..16
+ * bytes passed the parse, and each short segment's checksum (at TCP offset
+ * 16) was written past the end of the segment. */
+Test(gso, tcp_header_shorter_than_20_bytes_is_refused)
+{
+	static uint8_t rec[200], out[1024];
+	uint32_t sizes[64], len;
+
+	wt_test_log_capture();
+	fill_payload();
+	/* IPv4 + 32 bytes of TCP, no payload; then claim an 8-byte TCP header:
+	 * 24 bytes of "payload", 24 segments of 20 + 8 + 1 = 29 bytes. */
+	len = build(rec, false, IPPROTO_TCP, 0x10, 0);
+	rec[10 + 20 + 12] = 2 << 4;
+	vnet(rec, 1, 1, 28, 1, 20, 16);
+	memset(out, 0xA5, sizeof(out));
+	errno = 0;
+	cr_expect_eq(WintunSplitPacket(rec, len, out, 24 * 29, sizes, 64), 0);
+	cr_expect_eq(errno, EINVAL);
+	for (size_t i = 24 * 29; i < sizeof(out); i++)
+		cr_assert_eq(out[i], 0xA5, "byte %zu past the buffer was written", i);
+}
+
 Test(gso, bad_input)
 {
 	static uint8_t rec[70000], out[80000];

@@ -7,6 +7,7 @@ packages=(
   build-essential pkg-config meson ninja-build clang clang-tidy cppcheck
   liburing-dev libnuma-dev libmnl-dev libcriterion-dev
   iproute2 iputils-ping gnuplot-nox jq iperf3 valgrind linux-perf
+  spin libclang-rt-14-dev python3
 )
 
 missing=()
