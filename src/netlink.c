@@ -155,6 +155,29 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_OVERRUN] = on_noop,
 };
 
+/*
+ * True if every message of the batch lies inside it.  libmnl 1.0.4 compares
+ * nlmsg_len as a signed int, so a length of 2^31 or more passes its check and
+ * the walk runs off the buffer: check the framing before libmnl walks it.
+ */
+static bool batch_well_framed(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)p;
+		size_t step = NLMSG_ALIGN((size_t)nlh->nlmsg_len);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			return false;
+		if (step >= len)
+			return true;
+		p += step;
+		len -= step;
+	}
+	return true;
+}
+
 /* True once the batch @buf of @len bytes holds the end of a dump (DONE or
  * an error). */
 static bool batch_ends_dump(const void *buf, size_t len)
@@ -178,6 +201,8 @@ static int drain_dump(struct wt_nl *nl, char *buf, size_t len)
 		n = mnl_socket_recvfrom(nl->sock, buf, WT_NL_BUF_SIZE);
 		if (n < 0)
 			return -errno;
+		if (!batch_well_framed(buf, (size_t)n))
+			return -EBADMSG;
 	}
 	return 0;
 }
@@ -199,6 +224,10 @@ static int exchange(struct wt_nl_ctx *ctx, struct nlmsghdr *nlh)
 		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
+		if (!batch_well_framed(buf, (size_t)n)) {
+			wt_err("netlink: a reply message overruns its batch; ignoring the batch");
+			return -EBADMSG;
+		}
 		errno = 0; /* libmnl reports its own errors through errno only */
 		ret = mnl_cb_run2(buf, (size_t)n, seq, nl->portid, on_data, ctx, ctl_cbs,
 				  NLMSG_MIN_TYPE);

@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 seconds=${FUZZ_SECONDS:-60}
 out=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-gso send_ring engine_tx}
+targets=${FUZZ_TARGETS:-gso send_ring engine_tx netlink}
 cc=${FUZZ_CC:-clang}
 
 cflags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
@@ -26,6 +26,7 @@ declare -A sources=(
 		src/ring_sync.c src/memory.c src/log.c"
 	[engine_tx]="tests/fuzz/fuzz_engine_tx.c src/engine_tx.c src/engine_tx_gro.c
 		src/checksum.c src/session.c src/ring_sync.c src/memory.c src/log.c"
+	[netlink]="tests/fuzz/fuzz_netlink.c src/netns.c src/log.c"
 )
 
 mkdir -p "$out"
@@ -33,7 +34,7 @@ for t in $targets; do
 	[ -n "${sources[$t]:-}" ] || { echo "fuzz: unknown target $t" >&2; exit 2; }
 	echo "fuzz: building fuzz_$t"
 	# shellcheck disable=SC2086
-	"$cc" "${cflags[@]}" -o "$out/fuzz_$t" ${sources[$t]} -lnuma -lpthread
+	"$cc" "${cflags[@]}" -o "$out/fuzz_$t" ${sources[$t]} -lnuma -lmnl -lpthread
 done
 
 status=0
