@@ -33,6 +33,10 @@ struct wt_engine {
 	struct io_uring ring;
 	bool fixed_files, fixed_buffers;
 	bool has_read_multishot; /* IORING_OP_READ_MULTISHOT (kernel >= 6.7) */
+	bool defer_taskrun;       /* completions need io_uring_enter(GETEVENTS) */
+	bool taskrun_flag;        /* IORING_SQ_TASKRUN tells when they are pending */
+	/* (Plain flags stay together, away from the atomics below: the
+	 * compiler may load neighbouring bools as one word.) */
 	int cpu, spin_us;
 	char name[16];
 	pthread_t thread;
@@ -47,8 +51,6 @@ struct wt_engine {
 	unsigned refs;            /* under lock */
 	int init_result;          /* under lock; 1 while starting */
 	atomic_bool stop;
-	bool defer_taskrun;       /* completions need io_uring_enter(GETEVENTS) */
-	bool taskrun_flag;        /* IORING_SQ_TASKRUN tells when they are pending */
 
 	struct wt_port *ports[WT_ENGINE_MAX_PORTS];
 	unsigned nports;

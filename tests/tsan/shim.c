@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct wt_cr_test *tests, **tests_tail = &tests;
 static struct wt_cr_suite *suites;
@@ -86,6 +88,29 @@ static int run_one(const struct wt_cr_test *t)
 	return how == 2 ? 2 : failed ? 1 : 0;
 }
 
+/* As Criterion does: each test in a process of its own, so that a test's
+ * namespace, devices and threads cannot leak into the next one. */
+static int run_isolated(const struct wt_cr_test *t)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return run_one(t);
+	if (pid == 0)
+		_exit(run_one(t));
+	if (waitpid(pid, &status, 0) != pid)
+		return 1;
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "test killed by signal %d\n", WTERMSIG(status));
+		return 1;
+	}
+	/* TSan exits with 66 when it reported a race. */
+	return WEXITSTATUS(status) <= 2 ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const verdict[] = { "PASS", "FAIL", "SKIP" };
@@ -102,7 +127,7 @@ int main(int argc, char **argv)
 		snprintf(full, sizeof(full), "%s/%s", t->suite, t->name);
 		if (filter && strcmp(filter, full))
 			continue;
-		r = run_one(t);
+		r = run_isolated(t);
 		count[r]++;
 		fprintf(stderr, "[%s] %s\n", verdict[r], full);
 	}
