@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "tests/pktbuild.h"
 
 #define WB_MMSG 64u
 
@@ -136,69 +137,16 @@ void *wb_sink_main(void *arg)
 	return NULL;
 }
 
-static uint16_t csum(const uint8_t *p, unsigned len, uint32_t sum)
-{
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static unsigned ip4(uint8_t *b, uint32_t src, uint32_t dst, uint8_t proto, unsigned payload)
-{
-	unsigned total = 20 + payload;
-	uint16_t c;
-
-	memset(b, 0, 20);
-	b[0] = 0x45;
-	b[2] = (uint8_t)(total >> 8);
-	b[3] = (uint8_t)total;
-	b[8] = 64;
-	b[9] = proto;
-	memcpy(b + 12, &src, 4);
-	memcpy(b + 16, &dst, 4);
-	c = csum(b, 20, 0);
-	b[10] = (uint8_t)(c >> 8);
-	b[11] = (uint8_t)c;
-	return total;
-}
-
 unsigned wb_udp4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 		 unsigned payload)
 {
-	uint8_t *u = buf + 20;
-	unsigned ulen = 8 + payload;
-
-	u[0] = (uint8_t)(sport >> 8);
-	u[1] = (uint8_t)sport;
-	u[2] = (uint8_t)(dport >> 8);
-	u[3] = (uint8_t)dport;
-	u[4] = (uint8_t)(ulen >> 8);
-	u[5] = (uint8_t)ulen;
-	u[6] = u[7] = 0; /* no checksum: allowed for IPv4 */
-	memset(u + 8, 0x5A, payload);
-	return ip4(buf, src, dst, IPPROTO_UDP, ulen);
+	memset(buf + 28, 0x5A, payload);
+	return pb_udp4(buf, &src, &dst, sport, dport, NULL, payload);
 }
 
 unsigned wb_echo4(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t id, uint16_t seq,
 		  unsigned payload)
 {
-	uint8_t *icmp = buf + 20;
-	unsigned len = 8 + payload;
-	uint16_t c;
-
-	memset(icmp, 0, 8);
-	icmp[0] = 8; /* echo request */
-	icmp[4] = (uint8_t)(id >> 8);
-	icmp[5] = (uint8_t)id;
-	icmp[6] = (uint8_t)(seq >> 8);
-	icmp[7] = (uint8_t)seq;
-	memset(icmp + 8, 0x77, payload);
-	c = csum(icmp, len, 0);
-	icmp[2] = (uint8_t)(c >> 8);
-	icmp[3] = (uint8_t)c;
-	return ip4(buf, src, dst, IPPROTO_ICMP, len);
+	memset(buf + 28, 0x77, payload);
+	return pb_echo4(buf, &src, &dst, id, seq, NULL, payload);
 }

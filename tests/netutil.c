@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "netutil.h"
+#include "pktbuild.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -79,70 +80,26 @@ void nu_if_set_mtu(const char *name, unsigned mtu)
 
 uint16_t nu_csum(const void *data, unsigned len, uint32_t sum)
 {
-	const uint8_t *p = data;
-
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static unsigned ip4_header(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
-			   unsigned payload)
-{
-	unsigned total = 20 + payload;
-	uint16_t c;
-
-	memset(buf, 0, 20);
-	buf[0] = 0x45;
-	buf[2] = (uint8_t)(total >> 8);
-	buf[3] = (uint8_t)total;
-	buf[8] = 64;
-	buf[9] = proto;
-	inet_pton(AF_INET, src, buf + 12);
-	inet_pton(AF_INET, dst, buf + 16);
-	c = nu_csum(buf, 20, 0);
-	buf[10] = (uint8_t)(c >> 8);
-	buf[11] = (uint8_t)c;
-	return total;
+	return pb_csum(data, len, sum);
 }
 
 unsigned nu_udp4(uint8_t *buf, const char *src, const char *dst, uint16_t sport, uint16_t dport,
 		 const void *payload, unsigned len)
 {
-	uint8_t *udp = buf + 20;
-	unsigned ulen = 8 + len;
+	struct in_addr s, d;
 
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
-	udp[2] = (uint8_t)(dport >> 8);
-	udp[3] = (uint8_t)dport;
-	udp[4] = (uint8_t)(ulen >> 8);
-	udp[5] = (uint8_t)ulen;
-	udp[6] = udp[7] = 0; /* no checksum: allowed for IPv4 */
-	memcpy(udp + 8, payload, len);
-	return ip4_header(buf, src, dst, IPPROTO_UDP, ulen);
+	inet_pton(AF_INET, src, &s);
+	inet_pton(AF_INET, dst, &d);
+	return pb_udp4(buf, &s, &d, sport, dport, payload, len);
 }
 
 unsigned nu_echo4(uint8_t *buf, const char *src, const char *dst, uint16_t id, uint16_t seq)
 {
-	uint8_t *icmp = buf + 20;
-	uint16_t c;
+	struct in_addr s, d;
 
-	memset(icmp, 0, 16);
-	icmp[0] = 8; /* echo request */
-	icmp[4] = (uint8_t)(id >> 8);
-	icmp[5] = (uint8_t)id;
-	icmp[6] = (uint8_t)(seq >> 8);
-	icmp[7] = (uint8_t)seq;
-	memcpy(icmp + 8, "wintun!!", 8);
-	c = nu_csum(icmp, 16, 0);
-	icmp[2] = (uint8_t)(c >> 8);
-	icmp[3] = (uint8_t)c;
-	return ip4_header(buf, src, dst, IPPROTO_ICMP, 16);
+	inet_pton(AF_INET, src, &s);
+	inet_pton(AF_INET, dst, &d);
+	return pb_echo4(buf, &s, &d, id, seq, "wintun!!", 8);
 }
 
 unsigned nu_echo6(uint8_t *buf, const char *src, const char *dst, uint16_t id, uint16_t seq)
