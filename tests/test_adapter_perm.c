@@ -54,7 +54,9 @@ static int child(void)
 	return if_nametoindex("wtp0") ? LEFT_DEVICE : OK;
 }
 
-Test(adapter_perm, create_without_cap_net_admin_is_eperm, .timeout = 60)
+/* In a private namespace, run @fn in a child process (the capability drop
+ * must not touch the test process) and return its exit code. */
+static int run_in_child(int (*fn)(void))
 {
 	int status;
 	pid_t pid;
@@ -63,12 +65,19 @@ Test(adapter_perm, create_without_cap_net_admin_is_eperm, .timeout = 60)
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0)
-		_exit(child());
+		_exit(fn());
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status), "child died");
-	cr_expect_eq(WEXITSTATUS(status), OK,
+	return WEXITSTATUS(status);
+}
+
+Test(adapter_perm, create_without_cap_net_admin_is_eperm, .timeout = 60)
+{
+	int status = run_in_child(child);
+
+	cr_expect_eq(status, OK,
 		     "child result %d (1 no drop, 2 created, 3 errno, 4 no log, 5 device left)",
-		     WEXITSTATUS(status));
+		     status);
 	cr_expect_eq(if_nametoindex("wtp0"), 0, "no device may be left behind");
 }
 
@@ -99,18 +108,10 @@ static int child_after_drop(void)
 
 Test(adapter_perm, config_without_cap_net_admin_is_eperm, .timeout = 60)
 {
-	int status;
-	pid_t pid;
+	int status = run_in_child(child_after_drop);
 
-	wt_test_enter_netns();
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0)
-		_exit(child_after_drop());
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status), "child died");
-	cr_expect_eq(WEXITSTATUS(status), OK,
+	cr_expect_eq(status, OK,
 		     "child result %d (1 no drop, 2 no create, 3 errno, 4 no log, 5 device left)",
-		     WEXITSTATUS(status));
+		     status);
 	cr_expect_eq(if_nametoindex("wtp1"), 0);
 }
