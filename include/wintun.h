@@ -614,7 +614,8 @@ WINTUN_API uint32_t WintunSplitPacket(const uint8_t *Record, uint32_t RecordSize
 /**
  * Splits an offload-mode record straight into another session's Receive
  * ring: one WintunAllocateSendPacket/WintunSendPacket per packet, no
- * intermediate copy.  If that session is in offload mode too, each packet
+ * intermediate copy; up to 64 packets are published at once, so that an
+ * engine with WINTUN_SESSION_COALESCE can merge them again.  If that session is in offload mode too, each packet
  * gets a zero virtio_net_hdr (no offload).
  * @Record, @RecordSize: as for WintunSplitPacket.
  * @Session: the session whose Receive ring gets the packets.

@@ -53,11 +53,23 @@ WINTUN_API uint32_t WintunSplitPacket(const uint8_t *Record, uint32_t RecordSize
 	return split_result(wt_gso_split(Record, RecordSize, emit_buffer, &b), "WintunSplitPacket");
 }
 
+/* Segments are sent in groups: all allocated first, then sent last to first,
+ * so that the first send publishes the whole group at once and the far
+ * engine can coalesce it again (it would otherwise race the splitter). */
+#define SPLIT_GROUP 64
+
 struct to_session {
 	struct wintun_session *s;
-	uint8_t *pending; /* allocated and being filled: sent at the next emit */
+	uint8_t *pending[SPLIT_GROUP]; /* allocated, filled except the last */
+	unsigned n;
 	int err;
 };
+
+static void send_pending(struct to_session *t)
+{
+	while (t->n)
+		WintunSendPacket(t->s, t->pending[--t->n]);
+}
 
 static uint8_t *emit_session(void *arg, uint32_t len)
 {
@@ -65,23 +77,22 @@ static uint8_t *emit_session(void *arg, uint32_t len)
 	uint32_t hdr = t->s->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
 	uint8_t *p;
 
-	if (t->pending)
-		WintunSendPacket(t->s, t->pending);
-	t->pending = NULL;
+	if (t->n == SPLIT_GROUP)
+		send_pending(t); /* all filled: the next emit means the last one is */
 	p = WintunAllocateSendPacket(t->s, len + hdr);
 	if (!p) {
 		t->err = errno;
 		return NULL;
 	}
 	memset(p, 0, hdr);
-	t->pending = p;
+	t->pending[t->n++] = p;
 	return p + hdr;
 }
 
 WINTUN_API uint32_t WintunSplitPacketToSession(const uint8_t *Record, uint32_t RecordSize,
 					       WINTUN_SESSION_HANDLE Session)
 {
-	struct to_session t = { Session, NULL, 0 };
+	struct to_session t = { .s = Session };
 	int ret;
 
 	if (!Record || !Session) {
@@ -90,8 +101,7 @@ WINTUN_API uint32_t WintunSplitPacketToSession(const uint8_t *Record, uint32_t R
 		return 0;
 	}
 	ret = wt_gso_split(Record, RecordSize, emit_session, &t);
-	if (t.pending)
-		WintunSendPacket(Session, t.pending);
+	send_pending(&t); /* every emitted buffer is filled by now */
 	if (ret == -ENOBUFS && t.err)
 		ret = -t.err;
 	return split_result(ret, "WintunSplitPacketToSession");
