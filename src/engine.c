@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <poll.h>
 #include <sched.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,12 +248,32 @@ static bool pump_all(struct wt_engine *e)
 	return work;
 }
 
-/* Arm every port's wake-ups; false if work showed up meanwhile. */
-static bool prepare_sleep(struct wt_engine *e, bool *timed)
+/* Ends the sessions whose device was deleted without a wake-up reaching us
+ * (see WT_ALIVE_RECHECK_NS).  A detached TUN fd answers every ioctl but
+ * TUNSETIFF with EBADFD. */
+static void check_devices(struct wt_engine *e)
+{
+	struct ifreq ifr;
+
+	e->alive_checked_ns = wt_now_ns();
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
+		struct wt_port *p = e->ports[i];
+
+		if (!p || p->dead || p->closing)
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(p->tun_fd, TUNGETIFF, &ifr) < 0 && errno == EBADFD)
+			wt_port_kill(p, "the TUN device was deleted", ENODEV);
+	}
+}
+
+/* Arm every port's wake-ups and say how long to sleep at most (*timeout_ns);
+ * false if work showed up meanwhile. */
+static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 {
 	bool ok = true;
 
-	*timed = false;
+	*timeout_ns = WT_ALIVE_RECHECK_NS;
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
@@ -258,7 +281,8 @@ static bool prepare_sleep(struct wt_engine *e, bool *timed)
 			continue;
 		ok &= wt_tx_prepare_sleep(e, p);
 		/* No event tells that the client freed Send ring space. */
-		*timed |= p->rx_blocked && !p->dead && !p->closing;
+		if (p->rx_blocked && !p->dead && !p->closing)
+			*timeout_ns = WT_RX_BLOCKED_RETRY_NS;
 	}
 	return ok;
 }
@@ -275,7 +299,8 @@ static void engine_loop(struct wt_engine *e)
 	uint64_t spin_ns = (uint64_t)e->spin_us * 1000u, idle_since = 0;
 
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-		bool work, timed;
+		uint64_t timeout_ns;
+		bool work;
 
 		if (atomic_load_explicit(&e->cmd_pending, memory_order_relaxed))
 			engine_commands(e);
@@ -283,7 +308,7 @@ static void engine_loop(struct wt_engine *e)
 		/* Reads and writes complete inline: wait for one completion
 		 * in the same io_uring_enter that submits them. */
 		if (io_uring_sq_ready(&e->ring))
-			wt_uring_submit(e, work ? 1 : 0, false);
+			wt_uring_submit(e, work ? 1 : 0, 0);
 		else if (!work && (e->defer_taskrun || e->taskrun_flag) && wt_uring_work_pending(e))
 			wt_uring_get_events(e); /* run deferred poll completions */
 		if (reap(e) || work) {
@@ -292,13 +317,15 @@ static void engine_loop(struct wt_engine *e)
 		}
 		if (!idle_since)
 			idle_since = wt_now_ns();
+		if (wt_now_ns() - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
+			check_devices(e);
 		if (wt_now_ns() - idle_since < spin_ns)
 			continue;
-		if (!prepare_sleep(e, &timed)) {
+		if (!prepare_sleep(e, &timeout_ns)) {
 			idle_since = 0;
 			continue;
 		}
-		wt_uring_submit(e, 1, timed);
+		wt_uring_submit(e, 1, timeout_ns);
 		disarm_all(e);
 		reap(e);
 		idle_since = 0;

@@ -15,6 +15,12 @@
 #define WT_ENGINE_MAX_PORTS 16u
 #define WT_ENGINE_SQ_ENTRIES 1024u
 #define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
+/* The longest an idle engine sleeps before it checks that its devices still
+ * exist.  Deleting a TUN device wakes its readers before it detaches their
+ * files, so a poll completion can run in between, find the device still
+ * attached and re-arm; no wake-up follows.  The check bounds that race. */
+#define WT_ALIVE_RECHECK_NS 250000000ull
+#define WT_RX_BLOCKED_RETRY_NS 200000ull /* no event says the client freed space */
 
 /* What a completion is for: low bits of user_data. */
 enum wt_op {
@@ -55,6 +61,7 @@ struct wt_engine {
 	struct wt_port *ports[WT_ENGINE_MAX_PORTS];
 	unsigned nports;
 	_Atomic uint64_t enter_calls;
+	uint64_t alive_checked_ns;
 };
 
 /* user_data: the port pointer (8-aligned) | op, index in the top 16 bits. */
@@ -86,7 +93,7 @@ struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e);
 bool wt_uring_work_pending(struct wt_engine *e);
 /* Run it: one counted io_uring_enter(GETEVENTS). */
 void wt_uring_get_events(struct wt_engine *e);
-int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed);
+int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns);
 int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);
 void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,

@@ -105,20 +105,22 @@ struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 
 	if (!sqe) {
-		wt_uring_submit(e, 0, false); /* SQ full: flush it */
+		wt_uring_submit(e, 0, 0); /* SQ full: flush it */
 		sqe = io_uring_get_sqe(&e->ring);
 	}
 	return sqe;
 }
 
-int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, bool timed)
+int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns)
 {
 	int ret;
 
 	wt_stat_add(&e->enter_calls, 1);
-	if (timed) {
-		/* RX waits for the client to free ring space: poll it again soon. */
-		struct __kernel_timespec ts = { .tv_nsec = 200000 };
+	if (wait_nr && timeout_ns) {
+		struct __kernel_timespec ts = {
+			.tv_sec = (long long)(timeout_ns / 1000000000u),
+			.tv_nsec = (long long)(timeout_ns % 1000000000u),
+		};
 		struct io_uring_cqe *cqe;
 
 		ret = io_uring_submit_and_wait_timeout(&e->ring, &cqe, wait_nr, &ts, NULL);
