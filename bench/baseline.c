@@ -4,7 +4,8 @@
  * "wb-base-io" thread, so the client side (WintunReceivePacket & co. on the
  * same ring protocol) and the per-thread accounting stay the same.
  *
- *   RX: poll() the TUN fd, then read() until EAGAIN, one packet per read,
+ *   RX: poll() the TUN fd, then read() until EAGAIN, one packet per read
+ *       (in offload mode: a virtio_net_hdr and a super-packet up to 64 KiB),
  *       straight into the Send ring (the fd has packet information on: the
  *       kernel's 4-byte tun_pi lands on the record's Size, replaced by the
  *       length; no pads needed since every read's length is known at once).
@@ -38,7 +39,8 @@
 struct base_port {
 	struct wintun_session *s;
 	int fd;
-	uint32_t slot;        /* record size of an MTU-sized packet */
+	uint32_t slot;        /* record size of the largest packet read */
+	bool vnet_hdr;        /* offload mode: records start with a virtio_net_hdr */
 	uint32_t rx_tail;     /* Send ring, ours */
 	uint32_t tx_head;     /* Receive ring, ours */
 	bool rx_blocked, rx_dead, tx_dead;
@@ -73,7 +75,7 @@ static void rx_publish(struct base_port *p)
 static int rx_one(struct base_port *p)
 {
 	WINTUN_PACKET *rec = wintun_ring_record(p->s->rings.desc.Send.Ring, p->rx_tail);
-	ssize_t n = read(p->fd, rec, p->slot);
+	ssize_t n = read(p->fd, rec, sizeof(struct tun_pi) + WINTUN_RING_MAX_PACKET_SIZE);
 	struct tun_pi pi;
 	uint32_t len;
 
@@ -138,7 +140,8 @@ static void tx_release(struct base_port *p)
 
 static void tx_write(struct base_port *p, WINTUN_PACKET *rec, uint32_t len)
 {
-	struct tun_pi pi = { 0, htons(ip_proto(rec->Data, len)) };
+	uint32_t hdr = p->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
+	struct tun_pi pi = { 0, htons(len >= hdr ? ip_proto(rec->Data + hdr, len - hdr) : 0) };
 
 	if (!pi.proto) {
 		wt_stat_add(&p->s->stats.tx.drop_non_ip, 1);
@@ -239,7 +242,7 @@ static void *base_main(void *arg)
 }
 
 int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fds, unsigned n,
-		  int cpu, int *tid)
+		  int cpu, bool vnet_hdr, int *tid)
 {
 	struct wb_base *b = calloc(1, sizeof(*b));
 	int ret;
@@ -252,7 +255,10 @@ int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fd
 	for (unsigned i = 0; i < n; i++) {
 		b->p[i].s = s[i];
 		b->p[i].fd = fds[i];
-		b->p[i].slot = wintun_ring_record_size(WB_MTU);
+		/* Offload mode: room for the largest super-packet. */
+		b->p[i].slot = wintun_ring_record_size(vnet_hdr ? WINTUN_RING_MAX_PACKET_SIZE
+							  : WB_MTU);
+		b->p[i].vnet_hdr = vnet_hdr;
 		b->p[i].rx_tail = wt_load_relaxed(&s[i]->rings.desc.Send.Ring->Tail);
 		b->p[i].tx_head = wt_load_relaxed(&s[i]->rings.desc.Receive.Ring->Head);
 	}

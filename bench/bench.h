@@ -16,7 +16,7 @@ struct wintun_session;
 
 /* ---- options (opts.c) --------------------------------------------------- */
 
-enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_TCP, WB_PINGPONG, WB_NSCN };
+enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_TCP, WB_PINGPONG, WB_TSO, WB_TSO_SPLIT, WB_NSCN };
 enum wb_size_mode { WB_SIZE_FIXED, WB_SIZE_MTU, WB_SIZE_MIXED };
 
 struct wb_opts {
@@ -27,6 +27,7 @@ struct wb_opts {
 	double duration;       /* seconds per run */
 	unsigned runs;
 	int engine_cpu, client_cpu, gen_cpu; /* -1: not pinned */
+	bool gen_cpu_set;      /* --gen-cpu given: tcp scenarios pin too */
 	unsigned batch;        /* engine RX batch (0: default) */
 	int spin_us;           /* engine idle spin (< 0: default) */
 	bool rx_multishot;     /* engine RX variant: multishot read */
@@ -48,12 +49,14 @@ double wb_payload_avg(const struct wb_opts *o);
 
 #define WB_MTU 1500u
 
-enum wb_dev_id { WB_DEV_MAIN, WB_DEV_A, WB_DEV_B, WB_NDEV };
+/* OA and OB: the same as A and B, with offloads (IFF_VNET_HDR, TSO, USO). */
+enum wb_dev_id { WB_DEV_MAIN, WB_DEV_A, WB_DEV_B, WB_DEV_OA, WB_DEV_OB, WB_NDEV };
 
 struct wb_dev {
 	char name[16];
 	int fd;        /* the TUN queue, held for the whole program */
 	int ns_fd;     /* its network namespace */
+	uint32_t offloads; /* OA, OB: the WINTUN_OFFLOAD_* bits the kernel took */
 };
 
 struct wb_env {
@@ -64,6 +67,8 @@ struct wb_env {
 	int gen_fwd;   /* UDP, ns A (= main), connected to 10.2.0.1:9 */
 	int sink_fwd;  /* UDP, ns B, bound to 10.2.0.1:9 */
 	int tcp_listen; /* TCP, ns B, listening on 10.2.0.1:5001 */
+	int tso_listen; /* TCP, ns B, listening on 10.6.0.1:5001 (via wbOA, wbOB) */
+	int veth_listen; /* TCP, ns B, listening on 10.7.0.2:5001 (via the veth pair) */
 };
 
 /* Move the process into fresh namespaces and create everything; returns 0
@@ -89,16 +94,20 @@ struct wb_io {
 	int tid; /* engine or baseline I/O thread */
 };
 
+/* @offload: sessions in offload mode (the devices have IFF_VNET_HDR);
+ * @coalesce_b: the engine coalesces on the second device. */
 int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsigned n,
-		const struct wb_opts *o);
+		const struct wb_opts *o, bool offload, bool coalesce_b);
 void wb_io_stop(struct wb_io *io);
 uint64_t wb_io_enter_calls(const struct wb_io *io);
 /* Packets the I/O side counted as dropped for a full Send ring. */
 uint64_t wb_io_ring_full(const struct wb_io *io);
+/* Packets read from the TUN fds (one read each), both sessions. */
+uint64_t wb_io_rx_packets(const struct wb_io *io);
 
 /* The baseline I/O thread: poll() + read()/write() on the same fds. */
 int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fds, unsigned n,
-		  int cpu, int *tid);
+		  int cpu, bool vnet_hdr, int *tid);
 void wb_base_stop(struct wb_base *b);
 
 /* ---- one run (run.c) ------------------------------------------------------ */
@@ -107,7 +116,8 @@ enum wb_metric {
 	WB_M_PPS, WB_M_GBPS, WB_M_SENT_PS, WB_M_LOSS, WB_M_RING_FULL, WB_M_KDROP,
 	WB_M_IO_CPP, WB_M_IO_USER, WB_M_CL_CPP, WB_M_CL_USER, WB_M_ENTER_PP,
 	WB_M_IO_SYS, WB_M_CL_SYS, WB_M_IO_ENTER_TRACED,
-	WB_M_P50, WB_M_P99, WB_M_P999, WB_NMETRIC
+	WB_M_P50, WB_M_P99, WB_M_P999,
+	WB_M_READS_GB, WB_M_CPU_S_GB, WB_M_BOUND_GBPS, WB_M_OF_BOUND, WB_NMETRIC
 };
 
 struct wb_metric_def {
@@ -133,6 +143,7 @@ struct wb_run {
 	atomic_bool stop;      /* clients and sinks stop */
 	atomic_bool gen_stop;  /* the generator stops (first) */
 	int gen_fd, sink_fd;
+	const char *tcp_dst;   /* tcp, tso: where the stream goes (port 5001) */
 	_Atomic uint64_t forwarded; /* fwd, tcp: packets the forwarder moved */
 	_Atomic uint64_t sent, delivered, bytes; /* by whoever counts them */
 	/* pingpong */
@@ -151,6 +162,9 @@ struct wb_scenario {
 	void *(*sink)(void *run); /* traffic sink thread, or NULL */
 	bool tcp;          /* per forwarded packet, goodput in Gbit/s */
 	bool latency;
+	bool offload;      /* sessions in offload mode on the OA/OB devices */
+	bool coalesce_b;   /* the engine of the second device coalesces */
+	bool bound;        /* also measure the same stream over a veth pair */
 };
 extern const struct wb_scenario wb_scenarios[WB_NSCN];
 
@@ -184,8 +198,12 @@ void *wb_client_rx(void *run);
 void *wb_client_tx(void *run);
 void *wb_client_fwd(void *run);
 void *wb_client_pingpong(void *run);
+void *wb_client_fwd_split(void *run);
 void *wb_tcp_send_main(void *run);
 void *wb_tcp_recv_main(void *run);
+/* The kernel bound of the tcp scenarios: the same sender and receiver over a
+ * veth pair, for @o->duration; Gbit/s of goodput, or NaN. */
+double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env);
 
 /* ---- output (report.c) ---------------------------------------------------- */
 

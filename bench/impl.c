@@ -18,12 +18,14 @@
 #include "src/session_start.h"
 
 static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
-			const struct wb_opts *o)
+			const struct wb_opts *o, bool offload, bool coalesce_b)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct wt_start_opts so = { .capacity = o->capacity, .cpu = o->engine_cpu,
 					    .numa_node = -1, .batch = o->batch,
 					    .spin_us = o->spin_us, .rx_multishot = o->rx_multishot,
+					    .offload = offload, .coalesce = coalesce_b && i == 1,
+					    .offloads = offload ? devs[i]->offloads : 0,
 					    .share = i ? io->s[0] : NULL, .name = devs[i]->name };
 		int fd = dup(devs[i]->fd), ret;
 
@@ -43,7 +45,7 @@ static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 }
 
 static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
-			  const struct wb_opts *o)
+			  const struct wb_opts *o, bool offload)
 {
 	int fds[2], ret;
 
@@ -51,20 +53,24 @@ static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 		ret = wt_session_create(o->capacity, -1, false, &io->s[i]);
 		if (ret)
 			return ret;
+		/* What the client-side split looks at, as wt_session_start sets it. */
+		io->s[i]->vnet_hdr = offload;
+		io->s[i]->offloads = offload ? devs[i]->offloads : 0;
 		io->n = i + 1;
 		fds[i] = devs[i]->fd;
 	}
-	return wb_base_start(&io->base, io->s, fds, n, o->engine_cpu, &io->tid);
+	return wb_base_start(&io->base, io->s, fds, n, o->engine_cpu, offload, &io->tid);
 }
 
 int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsigned n,
-		const struct wb_opts *o)
+		const struct wb_opts *o, bool offload, bool coalesce_b)
 {
 	int ret;
 
 	memset(io, 0, sizeof(*io));
 	io->kind = kind;
-	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o) : baseline_start(io, devs, n, o);
+	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o, offload, coalesce_b)
+				: baseline_start(io, devs, n, o, offload);
 	if (ret)
 		wb_io_stop(io);
 	return ret;
@@ -99,5 +105,14 @@ uint64_t wb_io_ring_full(const struct wb_io *io)
 
 	for (unsigned i = 0; i < io->n; i++)
 		n += wt_stat_get(&io->s[i]->stats.rx.drop_ring_full);
+	return n;
+}
+
+uint64_t wb_io_rx_packets(const struct wb_io *io)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < io->n; i++)
+		n += wt_stat_get(&io->s[i]->stats.rx.packets);
 	return n;
 }

@@ -7,8 +7,17 @@
  *
  *   main ns: lo up; wb0 10.9.0.1/24 (rx, tx, pingpong; the client is 10.9.0.2)
  *            wbA 10.1.0.1/24, route 10.2.0.0/24 dev wbA
+ *            wbOA 10.5.0.1/24, route 10.6.0.0/24 dev wbOA (offloads on)
+ *            wbVA 10.7.0.1/24, veth to wbVB
  *   ns B:    lo up; wbB 10.2.0.1/24, route 10.1.0.0/24 dev wbB; UDP sink on
  *            10.2.0.1:9, TCP listener on 10.2.0.1:5001
+ *            wbOB 10.6.0.1/24, route 10.5.0.0/24 dev wbOB (offloads on); TCP
+ *            listener on 10.6.0.1:5001
+ *            wbVB 10.7.0.2/24; TCP listener on 10.7.0.2:5001
+ *
+ * The offload devices have IFF_VNET_HDR and every offload the kernel takes
+ * (checksum, TSO, USO), with the GSO maximum size kept within a ring record,
+ * as WintunStartSessionEx sets up an adapter in offload mode.
  *
  * IPv6 is disabled before the devices exist, so no router or MLD packets
  * reach the rings.  The TUN queues are opened once (multi-queue, packet
@@ -32,6 +41,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "links.h"
+#include "src/offload.h"
+#include "wintun.h"
 
 static int ioctl_inet(unsigned long req, void *arg)
 {
@@ -115,25 +127,31 @@ static int ns_init(void)
 	return 0;
 }
 
-static int tun_open(struct wb_dev *d, const char *name)
+static int tun_open(struct wb_dev *d, const char *name, bool offload)
 {
 	struct ifreq ifr = { 0 };
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	int ret, fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	ifr.ifr_flags = IFF_TUN | IFF_MULTI_QUEUE; /* packet information on */
+	if (offload)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int err = -errno;
-
+		ret = -errno;
 		close(fd);
-		return err;
+		return ret;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->fd = fd;
 	d->ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	return 0;
+	if (!offload)
+		return 0;
+	ret = wt_offload_enable(fd, name, WINTUN_OFFLOAD_ALL, &d->offloads);
+	if (!ret)
+		ret = wb_set_gso_max_size(name, WINTUN_RING_MAX_PACKET_SIZE - WINTUN_VNET_HDR_SIZE);
+	return ret;
 }
 
 static int udp_socket(const char *addr, uint16_t port, bool bind_it)
@@ -189,11 +207,14 @@ static int setup_main(struct wb_env *env)
 	int ret;
 
 	TRY("network namespace", ns_init());
-	TRY("TUN device wb0", tun_open(&env->dev[WB_DEV_MAIN], "wb0"));
+	TRY("TUN device wb0", tun_open(&env->dev[WB_DEV_MAIN], "wb0", false));
 	TRY("wb0 address", if_addr4("wb0", "10.9.0.1", 24));
-	TRY("TUN device wbA", tun_open(&env->dev[WB_DEV_A], "wbA"));
+	TRY("TUN device wbA", tun_open(&env->dev[WB_DEV_A], "wbA", false));
 	TRY("wbA address", if_addr4("wbA", "10.1.0.1", 24));
 	TRY("route 10.2.0.0/24", route4("10.2.0.0", 24, "wbA"));
+	TRY("TUN device wbOA", tun_open(&env->dev[WB_DEV_OA], "wbOA", true));
+	TRY("wbOA address", if_addr4("wbOA", "10.5.0.1", 24));
+	TRY("route 10.6.0.0/24", route4("10.6.0.0", 24, "wbOA"));
 	TRY("rx generator socket", env->gen_rx = udp_socket("10.9.0.2", 9, false));
 	TRY("tx sink socket", env->sink_tx = udp_socket("10.9.0.1", 9998, true));
 	TRY("fwd generator socket", env->gen_fwd = udp_socket("10.2.0.1", 9, false));
@@ -205,12 +226,35 @@ static int setup_b(struct wb_env *env)
 	int ret;
 
 	TRY("network namespace B", ns_init());
-	TRY("TUN device wbB", tun_open(&env->dev[WB_DEV_B], "wbB"));
+	TRY("TUN device wbB", tun_open(&env->dev[WB_DEV_B], "wbB", false));
 	TRY("wbB address", if_addr4("wbB", "10.2.0.1", 24));
 	TRY("route 10.1.0.0/24", route4("10.1.0.0", 24, "wbB"));
+	TRY("TUN device wbOB", tun_open(&env->dev[WB_DEV_OB], "wbOB", true));
+	TRY("wbOB address", if_addr4("wbOB", "10.6.0.1", 24));
+	TRY("route 10.5.0.0/24", route4("10.5.0.0", 24, "wbOB"));
 	TRY("fwd sink socket", env->sink_fwd = udp_socket("10.2.0.1", 9, true));
 	TRY("tcp listener", env->tcp_listen = tcp_listener("10.2.0.1", 5001));
+	TRY("tso listener", env->tso_listen = tcp_listener("10.6.0.1", 5001));
 	return 0;
+}
+
+/* The veth pair, once both namespaces exist; ends in the main one. */
+static int setup_veth(struct wb_env *env)
+{
+	int ret;
+
+	TRY("veth pair wbVA/wbVB", wb_veth_create("wbVA", "wbVB", env->ns_b));
+	TRY("wbVA address", if_addr4("wbVA", "10.7.0.1", 24));
+	if (setns(env->ns_b, CLONE_NEWNET) < 0)
+		return -errno;
+	ret = if_addr4("wbVB", "10.7.0.2", 24);
+	if (!ret)
+		ret = env->veth_listen = tcp_listener("10.7.0.2", 5001);
+	if (setns(env->ns_main, CLONE_NEWNET) < 0)
+		return -errno;
+	if (ret < 0)
+		fprintf(stderr, "wintun-bench: wbVB: %s\n", strerror(-ret));
+	return ret < 0 ? ret : 0;
 }
 
 int wb_env_setup(struct wb_env *env)
@@ -219,7 +263,7 @@ int wb_env_setup(struct wb_env *env)
 
 	memset(env, 0, sizeof(*env));
 	env->ns_main = env->ns_b = env->gen_rx = env->sink_tx = env->gen_fwd = env->sink_fwd = -1;
-	env->tcp_listen = -1;
+	env->tcp_listen = env->tso_listen = env->veth_listen = -1;
 	for (unsigned i = 0; i < WB_NDEV; i++)
 		env->dev[i].fd = env->dev[i].ns_fd = -1;
 	if (unshare(CLONE_NEWNET) < 0)
@@ -239,7 +283,7 @@ int wb_env_setup(struct wb_env *env)
 		fprintf(stderr, "wintun-bench: back to the main namespace: %s\n", strerror(errno));
 		return -errno;
 	}
-	return ret;
+	return ret ? ret : setup_veth(env);
 }
 
 static void close_fd(int *fd)
@@ -260,6 +304,8 @@ void wb_env_teardown(struct wb_env *env)
 	close_fd(&env->gen_fwd);
 	close_fd(&env->sink_fwd);
 	close_fd(&env->tcp_listen);
+	close_fd(&env->tso_listen);
+	close_fd(&env->veth_listen);
 	close_fd(&env->ns_b);
 	close_fd(&env->ns_main);
 }

@@ -17,19 +17,25 @@ static const char usage[] =
 	"on the same TUN devices, in a private network namespace (needs root or\n"
 	"CAP_NET_ADMIN + CAP_SYS_ADMIN).  Runs are interleaved engine, baseline, ...\n"
 	"\n"
-	"  --scenario S     rx | tx | fwd | tcp | pingpong | all (default all); may repeat\n"
+	"  --scenario S     rx | tx | fwd | tcp | pingpong | tso | tso-split | all\n"
+	"                   (default all); may repeat\n"
 	"                   rx: kernel UDP (sendmmsg) -> TUN -> Send ring -> client\n"
 	"                   tx: client -> Receive ring -> TUN -> kernel UDP sink\n"
 	"                   fwd: netns A socket -> tunA -> client forwarder -> tunB -> netns B sink\n"
 	"                   tcp: one TCP bulk stream A -> B through the same forwarder\n"
 	"                   pingpong: ICMP echo through the rings, kernel answers\n"
+	"                   tso: tcp in offload mode (TSO/GRO super-packets through the\n"
+	"                   rings), next to the same stream over a veth pair (the bound)\n"
+	"                   tso-split: tso, the forwarder splitting every super-packet\n"
+	"                   into MTU-sized packets, the far engine coalescing them\n"
 	"  --size N         UDP payload: 64 | 1400 | mtu | mixed | bytes 1..1472 (default 64)\n"
 	"                   mixed: 7 x 64, 4 x 548, 1 x 1400 bytes\n"
 	"  --duration SEC   seconds per run (default 3)\n"
 	"  --runs N         runs per implementation (default 5)\n"
 	"  --engine-cpu C   CPU of the engine / baseline I/O thread (-1: unpinned)\n"
 	"  --client-cpu C   CPU of the client thread\n"
-	"  --gen-cpu C      CPU of the traffic generator and sink threads\n"
+	"  --gen-cpu C      CPU of the traffic generator and sink threads (tcp, tso:\n"
+	"                   unpinned unless given, as for the veth bound)\n"
 	"  --batch N        engine RX batch (reads per io_uring_enter, default engine's)\n"
 	"  --spin-us N      engine idle spin in microseconds (default 20)\n"
 	"  --rx-multishot   engine RX with the multishot-read variant (default: drain)\n"
@@ -75,7 +81,8 @@ static bool parse_cpu(const char *s, int *out)
 
 static bool parse_scenario(const char *s, unsigned *mask)
 {
-	static const char *names[WB_NSCN] = { "rx", "tx", "fwd", "tcp", "pingpong" };
+	static const char *names[WB_NSCN] = { "rx",	  "tx",	 "fwd",	      "tcp",
+					       "pingpong", "tso", "tso-split" };
 
 	if (!strcmp(s, "all")) {
 		*mask = (1u << WB_NSCN) - 1;
@@ -197,6 +204,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		case O_GCPU:
 			if (!parse_cpu(optarg, &o->gen_cpu))
 				return bad("generator CPU", optarg);
+			o->gen_cpu_set = true;
 			break;
 		case O_BATCH:
 			if (!parse_uint(optarg, 1024, &v) || !v)

@@ -64,9 +64,9 @@ static void header(const struct wb_opts *o)
 
 	uname(&u);
 	printf("wintun-bench %s  kernel %s  %ld CPUs  engine/I/O CPU %d, client CPU %d, "
-	       "generator/sink CPU %d\n",
+	       "generator/sink CPU %d%s\n",
 	       WINTUN_VERSION, u.release, sysconf(_SC_NPROCESSORS_ONLN), o->engine_cpu,
-	       o->client_cpu, o->gen_cpu);
+	       o->client_cpu, o->gen_cpu, o->gen_cpu_set ? "" : " (tcp, tso: unpinned)");
 	printf("cycles: %s\n", wb_cpu_method());
 	printf("baseline: %s\n", baseline_desc);
 	printf("UDP payload %s (avg %.0f B), %u run(s) x %.1f s per implementation, interleaved; "

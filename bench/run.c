@@ -41,6 +41,10 @@ const struct wb_metric_def wb_metrics[WB_NMETRIC] = {
 	[WB_M_P50] = { "lat_p50_us", "latency p50 (us)", 1, false, true },
 	[WB_M_P99] = { "lat_p99_us", "latency p99 (us)", 1, false, true },
 	[WB_M_P999] = { "lat_p999_us", "latency p99.9 (us)", 1, false, true },
+	[WB_M_READS_GB] = { "tun_reads_per_gb", "TUN reads per GB delivered", 0, false, true },
+	[WB_M_CPU_S_GB] = { "cpu_s_per_gb", "I/O + client CPU s per GB", 3, false, true },
+	[WB_M_BOUND_GBPS] = { "veth_gbps", "veth Gbit/s, same run (bound)", 3, false, false },
+	[WB_M_OF_BOUND] = { "of_veth", "Gbit/s / veth Gbit/s", 3, false, true },
 };
 
 const struct wb_scenario wb_scenarios[WB_NSCN] = {
@@ -56,6 +60,15 @@ const struct wb_scenario wb_scenarios[WB_NSCN] = {
 		     .sink = wb_tcp_recv_main, .tcp = true },
 	[WB_PINGPONG] = { "pingpong", "ICMP echo via Receive ring, reply via Send ring",
 			  { WB_DEV_MAIN }, 1, wb_client_pingpong, .latency = true },
+	[WB_TSO] = { "tso", "tcp in offload mode: ns A -> wbOA -> forwarder (super-packets "
+			    "copied whole) -> wbOB -> ns B",
+		     { WB_DEV_OA, WB_DEV_OB }, 2, wb_client_fwd, .gen = wb_tcp_send_main,
+		     .sink = wb_tcp_recv_main, .tcp = true, .offload = true, .bound = true },
+	[WB_TSO_SPLIT] = { "tso-split", "tso, the forwarder splitting every super-packet into "
+					"MTU-sized packets; wbOB's engine coalesces them",
+			   { WB_DEV_OA, WB_DEV_OB }, 2, wb_client_fwd_split,
+			   .gen = wb_tcp_send_main, .sink = wb_tcp_recv_main, .tcp = true,
+			   .offload = true, .coalesce_b = true, .bound = true },
 };
 
 struct th {
@@ -120,7 +133,7 @@ struct counters {
 };
 
 struct snap {
-	uint64_t t, sent, delivered, bytes, enter, forwarded;
+	uint64_t t, sent, delivered, bytes, enter, forwarded, reads;
 	uint64_t sys_io, sys_cl, sys_enter;
 	struct wb_cpu_sample io, cl;
 };
@@ -160,6 +173,7 @@ static void snap_take(struct wb_run *r, const struct counters *c, struct snap *s
 	s->bytes = atomic_load(&r->bytes);
 	s->forwarded = atomic_load(&r->forwarded);
 	s->enter = wb_io_enter_calls(&r->io);
+	s->reads = wb_io_rx_packets(&r->io);
 	wb_cpu_sample(io, &s->io);
 	wb_cpu_sample(cl, &s->cl);
 	s->sys_io = wb_sys_read(c->sys_io);
@@ -215,6 +229,13 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	m[WB_M_CL_CPP] = ratio(wb_cpu_cycles(&a->cl, &b->cl), pkts);
 	m[WB_M_CL_USER] = 100 * wb_cpu_user_share(&a->cl, &b->cl);
 	if (scn->tcp) {
+		double gb = (double)(b->bytes - a->bytes) / 1e9;
+		double cpu_ns = (double)(b->io.cpu_ns - a->io.cpu_ns) +
+				(double)(b->cl.cpu_ns - a->cl.cpu_ns);
+
+		/* Reads of both devices (data and ACKs), per GB of goodput. */
+		m[WB_M_READS_GB] = ratio((double)(b->reads - a->reads), gb);
+		m[WB_M_CPU_S_GB] = ratio(cpu_ns / 1e9, gb);
 		/* Packets are what the forwarder moved (data and ACKs); the
 		 * stream has no loss to count. */
 		pkts = (double)(b->forwarded - a->forwarded);
@@ -235,15 +256,17 @@ static int start_threads(const struct wb_scenario *scn, struct wb_run *r, struct
 			 struct th *gen, struct th *sink)
 {
 	const struct wb_opts *o = r->o;
-	int ret = 0;
+	/* A TCP stream's two ends do kernel work on both sides of the path:
+	 * the scheduler places them, as for the veth bound. */
+	int gen_cpu = scn->tcp && !o->gen_cpu_set ? -1 : o->gen_cpu, ret = 0;
 
 	if (scn->sink)
-		ret = th_start(sink, "wb-sink", o->gen_cpu, scn->sink, r);
+		ret = th_start(sink, "wb-sink", gen_cpu, scn->sink, r);
 	if (!ret)
-		ret = th_start(cl, scn->client == wb_client_fwd ? "wb-fwd" : "wb-client",
+		ret = th_start(cl, scn->ndev == 2 ? "wb-fwd" : "wb-client",
 			       o->client_cpu, scn->client, r);
 	if (!ret && scn->gen)
-		ret = th_start(gen, "wb-gen", o->gen_cpu, scn->gen, r);
+		ret = th_start(gen, "wb-gen", gen_cpu, scn->gen, r);
 	return ret;
 }
 
@@ -266,7 +289,10 @@ static void run_init(const struct wb_scenario *scn, struct wb_run *r, const stru
 	r->o = o;
 	r->env = env;
 	r->gen_fd = fwd ? env->gen_fwd : env->gen_rx;
-	r->sink_fd = scn->tcp ? env->tcp_listen : fwd ? env->sink_fwd : env->sink_tx;
+	r->sink_fd = scn->tcp ? (scn->offload ? env->tso_listen : env->tcp_listen)
+		     : fwd    ? env->sink_fwd
+			      : env->sink_tx;
+	r->tcp_dst = scn->offload ? "10.6.0.1" : "10.2.0.1";
 	if (scn->latency) {
 		r->cap_lat = (size_t)(o->duration * 200000) + 1000;
 		r->lat_us = malloc(r->cap_lat * sizeof(double));
@@ -291,7 +317,7 @@ int wb_run_once(const struct wb_scenario *scn, enum wb_impl impl, const struct w
 	run_init(scn, &r, o, env);
 	wb_env_drain(env);
 	kd0 = wb_dev_tx_dropped(devs[0]->name);
-	ret = wb_io_start(&r.io, impl, devs, scn->ndev, o);
+	ret = wb_io_start(&r.io, impl, devs, scn->ndev, o, scn->offload, scn->coalesce_b);
 	if (ret)
 		goto out;
 	ret = start_threads(scn, &r, &cl, &gen, &sink);
@@ -318,4 +344,36 @@ int wb_run_once(const struct wb_scenario *scn, enum wb_impl impl, const struct w
 out:
 	free(r.lat_us);
 	return ret;
+}
+
+double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env)
+{
+	struct wb_run r;
+	struct th gen = { 0 }, sink = { 0 };
+	uint64_t t0 = 0, b0 = 0, t1 = 1, b1 = 0;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.env = env;
+	r.sink_fd = env->veth_listen;
+	r.tcp_dst = "10.7.0.2";
+	ret = th_start(&sink, "wb-sink", o->gen_cpu_set ? o->gen_cpu : -1, wb_tcp_recv_main, &r);
+	if (!ret)
+		ret = th_start(&gen, "wb-gen", o->gen_cpu_set ? o->gen_cpu : -1, wb_tcp_send_main, &r);
+	if (!ret) {
+		sleep_s(0.1); /* warm up */
+		t0 = wb_now_ns();
+		b0 = atomic_load(&r.bytes);
+		sleep_s(o->duration);
+		t1 = wb_now_ns();
+		b1 = atomic_load(&r.bytes);
+	}
+	atomic_store(&r.gen_stop, true);
+	th_join(&gen);
+	atomic_store(&r.stop, true);
+	th_join(&sink);
+	if (ret || wb_interrupted)
+		return NAN;
+	return (double)(b1 - b0) * 8 / ((double)(t1 - t0) / 1e9) / 1e9;
 }

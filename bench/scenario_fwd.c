@@ -53,14 +53,43 @@ static void wait_both(struct wintun_session *a, struct wintun_session *b)
 			v = 0;
 }
 
-void *wb_client_fwd(void *arg)
+/* tso-split, A to B: every super-packet split into MTU-sized packets
+ * straight into B's Receive ring (a VPN that must encrypt each one); B's
+ * engine coalesces them again.  Returns as forward() does. */
+static int split_forward(struct wintun_session *from, struct wintun_session *to,
+			 uint64_t *drops)
 {
-	struct wb_run *r = arg;
+	int n = 0;
+
+	while (n < 64) {
+		uint32_t len;
+		uint8_t *p = WintunReceivePacket(from, &len);
+
+		if (!p)
+			return errno == EAGAIN ? n : -1;
+		if (!WintunSplitPacketToSession(p, len, to)) {
+			if (errno == ESHUTDOWN || errno == EBADMSG) {
+				WintunReleaseReceivePacket(from, p);
+				return -1;
+			}
+			(*drops)++; /* ENOBUFS: B is full; EINVAL: counted, logged */
+		}
+		WintunReleaseReceivePacket(from, p);
+		n++;
+	}
+	return n;
+}
+
+typedef int (*fwd_fn)(struct wintun_session *from, struct wintun_session *to, uint64_t *drops);
+
+/* The forwarder's loop: A to B with @ab, B to A with a copy. */
+static void fwd_loop(struct wb_run *r, fwd_fn ab_fn)
+{
 	struct wintun_session *a = r->io.s[0], *b = r->io.s[1];
 	uint64_t drops = 0, moved = 0;
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		int ab = forward(a, b, &drops), ba;
+		int ab = ab_fn(a, b, &drops), ba;
 
 		if (ab < 0)
 			break;
@@ -73,5 +102,16 @@ void *wb_client_fwd(void *arg)
 			wait_both(a, b);
 	}
 	atomic_store(&r->lost, drops);
+}
+
+void *wb_client_fwd(void *arg)
+{
+	fwd_loop(arg, forward);
+	return NULL;
+}
+
+void *wb_client_fwd_split(void *arg)
+{
+	fwd_loop(arg, split_forward);
 	return NULL;
 }

@@ -5,6 +5,8 @@
  * and reading), through wbA, the same forwarder as fwd, and wbB; the ACKs go
  * back the other way through the forwarder.  The threads run in the main
  * namespace (A); the listener was created in B, so accepted sockets are B's.
+ * tso and tso-split: the same stream through the offload devices wbOA and
+ * wbOB (to 10.6.0.1); the kernel bound: over the veth pair (to 10.7.0.2).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,7 +36,7 @@ static int tcp_connect(struct wb_run *r)
 
 	if (fd < 0)
 		return -1;
-	inet_pton(AF_INET, "10.2.0.1", &to.sin_addr);
+	inet_pton(AF_INET, r->tcp_dst, &to.sin_addr);
 	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		close(fd);
 		return -1;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,19 +44,35 @@ static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
 
 static bool progress_tty;
 
-static void progress(const struct wb_scenario *scn, unsigned run, unsigned runs, enum wb_impl impl,
+static void progress(const struct wb_scenario *scn, unsigned run, unsigned runs, const char *what,
 		     double secs_left)
 {
 	fprintf(stderr, "%s[%s] run %u/%u %-8s  ~%.0f s left%s", progress_tty ? "\r" : "",
-		scn->name, run + 1, runs, impl == WB_ENGINE ? "engine" : "baseline", secs_left,
-		progress_tty ? "   " : "\n");
+		scn->name, run + 1, runs, what, secs_left, progress_tty ? "   " : "\n");
 }
 
 static double total_seconds(const struct wb_opts *o)
 {
-	unsigned n = (unsigned)__builtin_popcount(o->scenarios);
+	double t = 0;
 
-	return n * o->runs * WB_NIMPL * (o->duration + 0.5);
+	for (unsigned s = 0; s < WB_NSCN; s++)
+		if (o->scenarios & (1u << s))
+			t += o->runs * (WB_NIMPL + wb_scenarios[s].bound) * (o->duration + 0.5);
+	return t;
+}
+
+/* The kernel bound of this run, next to both implementations' numbers. */
+static void run_bound(const struct wb_opts *o, struct wb_env *env, struct wb_result *res,
+		      unsigned run)
+{
+	double bound = wb_tcp_over_veth(o, env);
+
+	for (unsigned impl = 0; impl < WB_NIMPL; impl++) {
+		double *m = &res->m[impl][run * WB_NMETRIC];
+
+		m[WB_M_BOUND_GBPS] = bound;
+		m[WB_M_OF_BOUND] = bound > 0 ? m[WB_M_GBPS] / bound : NAN;
+	}
 }
 
 static int run_scenario(const struct wb_opts *o, struct wb_env *env, struct wb_result *res,
@@ -65,12 +82,18 @@ static int run_scenario(const struct wb_opts *o, struct wb_env *env, struct wb_r
 		for (unsigned impl = 0; impl < WB_NIMPL; impl++) {
 			int ret;
 
-			progress(res->scn, run, o->runs, impl, *left);
+			progress(res->scn, run, o->runs, impl == WB_ENGINE ? "engine" : "baseline",
+				 *left);
 			ret = wb_run_once(res->scn, impl, o, env,
 					  &res->m[impl][run * WB_NMETRIC]);
 			*left -= o->duration + 0.5;
 			if (ret)
 				return ret;
+		}
+		if (res->scn->bound) {
+			progress(res->scn, run, o->runs, "veth", *left);
+			run_bound(o, env, res, run);
+			*left -= o->duration + 0.5;
 		}
 		res->runs_done = run + 1;
 	}
