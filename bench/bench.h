@@ -34,6 +34,7 @@ struct wb_opts {
 	uint32_t capacity;     /* ring capacity */
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;
+	bool checksum;         /* --checksum: the checksum routine alone */
 	const char *json_out;   /* also write JSON here */
 };
 
@@ -204,6 +205,11 @@ void *wb_tcp_recv_main(void *run);
 /* The kernel bound of the tcp scenarios: the same sender and receiver over a
  * veth pair, for @o->duration; Gbit/s of goodput, or NaN. */
 double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env);
+
+/* ---- the checksum routine (checksum.c) --------------------------------- */
+
+/* Measures and prints; returns the exit status. */
+int wb_checksum_bench(const struct wb_opts *o);
 
 /* ---- output (report.c) ---------------------------------------------------- */
 

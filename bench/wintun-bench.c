@@ -143,6 +143,10 @@ int main(int argc, char **argv)
 
 	if (ret || exit_now)
 		return ret;
+	if (o.checksum) {
+		wb_cpu_init(false);
+		return wb_checksum_bench(&o);
+	}
 	install_signals();
 	WintunSetLogger(logger);
 	progress_tty = isatty(STDERR_FILENO);
