@@ -32,9 +32,30 @@ Test(checksum, matches_the_reference)
 	/* Chunks of even length sum like the whole. */
 	cr_expect_eq(wt_csum_fold(wt_csum_add(wt_csum_add(0, buf, 1000), buf + 1000, 999)),
 		     ref_csum(buf, 1999));
+	/* Every alignment of the start, through the vector loop and its tail. */
+	for (size_t off = 1; off < 16; off++)
+		for (size_t len = 29; len < 100; len += 7)
+			cr_assert_eq(wt_csum_fold(wt_csum_add(0, buf + off, len)),
+				     ref_csum(buf + off, len), "offset %zu len %zu", off, len);
 	memset(buf, 0xFF, 64);
 	cr_expect_eq(wt_csum_fold(wt_csum_add(0, buf, 64)), ref_csum(buf, 64));
 	cr_expect_eq(ref_csum((const uint8_t *)"\x45\x00\x00\x1c", 4), (uint16_t)~0x451c);
+}
+
+/* The largest record: all-ones words push every accumulator to its maximum. */
+Test(checksum, largest_packet_all_ones_and_random)
+{
+	static uint8_t big[WINTUN_RING_MAX_PACKET_SIZE];
+	uint32_t x = 99;
+
+	memset(big, 0xFF, sizeof(big));
+	cr_expect_eq(wt_csum_fold(wt_csum_add(0xFFFF, big, sizeof(big))),
+		     nu_csum(big, sizeof(big), 0xFFFF));
+	for (size_t i = 0; i < sizeof(big); i++) {
+		x = x * 1103515245u + 12345u;
+		big[i] = (uint8_t)(x >> 16);
+	}
+	cr_expect_eq(wt_csum_fold(wt_csum_add(0, big, sizeof(big))), ref_csum(big, sizeof(big)));
 }
 
 /* ---- building super-packets ------------------------------------------- */
