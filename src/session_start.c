@@ -13,7 +13,8 @@ static int engine_for(const struct wt_start_opts *o, struct wt_engine **e)
 {
 	struct wt_engine_opts eo = {
 		.cpu = o->cpu,
-		.spin_us = o->spin_us < 0 ? WT_SPIN_US_DEFAULT : o->spin_us,
+		/* Offload mode: no idle spin by default (see wintun.h). */
+		.spin_us = o->spin_us >= 0 ? o->spin_us : o->offload ? 0 : WT_SPIN_US_DEFAULT,
 		.name = o->name,
 	};
 
