@@ -28,6 +28,7 @@ struct wb_opts {
 	unsigned runs;
 	int engine_cpu, client_cpu, gen_cpu; /* -1: not pinned */
 	bool gen_cpu_set;      /* --gen-cpu given: tcp scenarios pin too */
+	bool client_cpu_set;   /* --client-cpu given: tso scenarios use it too */
 	unsigned batch;        /* engine RX batch (0: default) */
 	int spin_us;           /* engine idle spin (< 0: default) */
 	bool rx_multishot;     /* engine RX variant: multishot read */

@@ -33,11 +33,13 @@ static const char usage[] =
 	"  --duration SEC   seconds per run (default 3)\n"
 	"  --runs N         runs per implementation (default 5)\n"
 	"  --engine-cpu C   CPU of the engine / baseline I/O thread (-1: unpinned)\n"
-	"  --client-cpu C   CPU of the client thread\n"
+	"  --client-cpu C   CPU of the client thread (tso, tso-split: the engine's\n"
+	"                   CPU unless given, as tun-pump does in offload mode)\n"
 	"  --gen-cpu C      CPU of the traffic generator and sink threads (tcp, tso:\n"
 	"                   unpinned unless given, as for the veth bound)\n"
 	"  --batch N        engine RX batch (reads per io_uring_enter, default engine's)\n"
-	"  --spin-us N      engine idle spin in microseconds (default 20)\n"
+	"  --spin-us N      engine idle spin in microseconds (default: the library's,\n"
+	"                   20, or 0 in offload mode)\n"
 	"  --rx-multishot   engine RX with the multishot-read variant (default: drain)\n"
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
 	"  --rate PPS       offered load of rx, tx and fwd in packets/s (default 0: flood);\n"
@@ -204,6 +206,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		case O_CCPU:
 			if (!parse_cpu(optarg, &o->client_cpu))
 				return bad("client CPU", optarg);
+			o->client_cpu_set = true;
 			break;
 		case O_GCPU:
 			if (!parse_cpu(optarg, &o->gen_cpu))

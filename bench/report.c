@@ -67,6 +67,8 @@ static void header(const struct wb_opts *o)
 	       "generator/sink CPU %d%s\n",
 	       WINTUN_VERSION, u.release, sysconf(_SC_NPROCESSORS_ONLN), o->engine_cpu,
 	       o->client_cpu, o->gen_cpu, o->gen_cpu_set ? "" : " (tcp, tso: unpinned)");
+	if (!o->client_cpu_set)
+		printf("tso, tso-split: the client on the engine/I/O CPU\n");
 	printf("cycles: %s\n", wb_cpu_method());
 	printf("baseline: %s\n", baseline_desc);
 	printf("UDP payload %s (avg %.0f B), %u run(s) x %.1f s per implementation, interleaved; "
