@@ -11,22 +11,36 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "bench.h"
 
-#define TCP_CHUNK (64u << 10)
+#define TCP_CHUNK (128u << 10)
 
 static bool wait_fd(int fd, short ev, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = ev };
 
 	return poll(&p, 1, ms) > 0;
+}
+
+/* Blocking I/O with a timeout, as iperf3 does it: a full socket buffer
+ * sleeps in the kernel instead of a poll() round trip per EAGAIN, and the
+ * 50 ms timeout still lets the thread see its stop flag. */
+static void blocking(int fd)
+{
+	struct timeval tv = { .tv_usec = 50000 };
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static int tcp_connect(struct wb_run *r)
@@ -43,6 +57,7 @@ static int tcp_connect(struct wb_run *r)
 	}
 	while (!atomic_load(&r->gen_stop) && !wait_fd(fd, POLLOUT, 50))
 		;
+	blocking(fd);
 	return fd;
 }
 
@@ -57,15 +72,13 @@ void *wb_tcp_send_main(void *arg)
 		return NULL;
 	memset(buf, 0x3C, sizeof(buf));
 	while (!atomic_load_explicit(&r->gen_stop, memory_order_relaxed)) {
-		ssize_t n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
 
 		if (n > 0) {
 			sent += (uint64_t)n;
 			atomic_store_explicit(&r->sent, sent, memory_order_relaxed);
 		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			break;
-		} else {
-			wait_fd(fd, POLLOUT, 50);
 		}
 	}
 	close(fd);
@@ -84,8 +97,10 @@ void *wb_tcp_recv_main(void *arg)
 		if (fd < 0)
 			wait_fd(r->sink_fd, POLLIN, 50);
 	}
+	if (fd >= 0)
+		blocking(fd);
 	while (fd >= 0 && !atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 		if (n > 0) {
 			got += (uint64_t)n;
@@ -93,8 +108,6 @@ void *wb_tcp_recv_main(void *arg)
 			atomic_store_explicit(&r->delivered, got, memory_order_relaxed);
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			break;
-		} else {
-			wait_fd(fd, POLLIN, 50);
 		}
 	}
 	if (fd >= 0)
