@@ -33,6 +33,7 @@ struct wb_opts {
 	int spin_us;           /* engine idle spin (< 0: default) */
 	bool rx_multishot;     /* engine RX variant: multishot read */
 	uint32_t capacity;     /* ring capacity */
+	bool capacity_set;     /* --capacity given: tso scenarios use it too */
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;
 	bool checksum;         /* --checksum: the checksum routine alone */

@@ -17,11 +17,18 @@
 #include "src/session.h"
 #include "src/session_start.h"
 
+/* Offload mode: the capacity tun-pump uses (see tools/tun-pump.c). */
+static uint32_t capacity(const struct wb_opts *o, bool offload, bool split)
+{
+	return offload && !split && !o->capacity_set ? 0x80000 : o->capacity;
+}
+
 static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 			const struct wb_opts *o, bool offload, bool coalesce_b)
 {
 	for (unsigned i = 0; i < n; i++) {
-		struct wt_start_opts so = { .capacity = o->capacity, .cpu = o->engine_cpu,
+		struct wt_start_opts so = { .capacity = capacity(o, offload, coalesce_b),
+					    .cpu = o->engine_cpu,
 					    .numa_node = -1, .batch = o->batch,
 					    .spin_us = o->spin_us, .rx_multishot = o->rx_multishot,
 					    .offload = offload, .coalesce = coalesce_b && i == 1,
@@ -45,12 +52,12 @@ static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 }
 
 static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
-			  const struct wb_opts *o, bool offload)
+			  const struct wb_opts *o, bool offload, bool split)
 {
 	int fds[2], ret;
 
 	for (unsigned i = 0; i < n; i++) {
-		ret = wt_session_create(o->capacity, -1, false, &io->s[i]);
+		ret = wt_session_create(capacity(o, offload, split), -1, false, &io->s[i]);
 		if (ret)
 			return ret;
 		/* What the client-side split looks at, as wt_session_start sets it. */
@@ -70,7 +77,7 @@ int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsig
 	memset(io, 0, sizeof(*io));
 	io->kind = kind;
 	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o, offload, coalesce_b)
-				: baseline_start(io, devs, n, o, offload);
+				: baseline_start(io, devs, n, o, offload, coalesce_b);
 	if (ret)
 		wb_io_stop(io);
 	return ret;

@@ -41,7 +41,8 @@ static const char usage[] =
 	"  --spin-us N      engine idle spin in microseconds (default: the library's,\n"
 	"                   20, or 0 in offload mode)\n"
 	"  --rx-multishot   engine RX with the multishot-read variant (default: drain)\n"
-	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB)\n"
+	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB; tso:\n"
+	"                   512 KiB, as tun-pump in offload mode)\n"
 	"  --rate PPS       offered load of rx, tx and fwd in packets/s (default 0: flood);\n"
 	"                   at a rate both sides sustain, cycles/pkt compare like for like\n"
 	"  --count-syscalls count the I/O and client threads' system calls exactly\n"
@@ -234,6 +235,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			    !wintun_ring_capacity_valid((uint32_t)v))
 				return bad("capacity (power of two, 128 KiB to 64 MiB)", optarg);
 			o->capacity = (uint32_t)v;
+			o->capacity_set = true;
 			break;
 		case O_RATE:
 			if (!parse_uint(optarg, 100000000, &v))

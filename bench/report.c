@@ -69,6 +69,8 @@ static void header(const struct wb_opts *o)
 	       o->client_cpu, o->gen_cpu, o->gen_cpu_set ? "" : " (tcp, tso: unpinned)");
 	if (!o->client_cpu_set)
 		printf("tso, tso-split: the client on the engine/I/O CPU\n");
+	if (!o->capacity_set)
+		printf("tso: rings of 512 KiB (as tun-pump in offload mode)\n");
 	printf("cycles: %s\n", wb_cpu_method());
 	printf("baseline: %s\n", baseline_desc);
 	printf("UDP payload %s (avg %.0f B), %u run(s) x %.1f s per implementation, interleaved; "
