@@ -191,7 +191,8 @@ static void rx_adapt_batch(struct wt_port *p, unsigned filled)
 static void rx_settle_batch(struct wt_port *p)
 {
 	uint32_t cap = p->rings->capacity;
-	unsigned filled = 0, last_used = 0;
+	unsigned filled = 0;
+	uint32_t end = p->rx_slots[0].off; /* of the last slot in use */
 	bool drained = false;
 
 	for (unsigned i = 0; i < p->rx_count; i++) {
@@ -201,14 +202,19 @@ static void rx_settle_batch(struct wt_port *p)
 			drained = true;
 		else if (s->res < 0 && s->res != -EINTR)
 			wt_port_kill(p, "TUN read failed", -s->res);
-		if (wt_rx_settle(p, s->off, p->slot_size, s->res) || s->res > 0)
-			last_used = i + 1;
+		if (wt_rx_settle(p, s->off, p->slot_size, s->res))
+			end = s->off + wintun_ring_record_size((uint32_t)s->res -
+								(uint32_t)sizeof(WINTUN_PACKET));
+		else if (s->res > 0)
+			end = s->off + p->slot_size; /* a pad fills it */
 		filled += s->res > 0;
 	}
-	/* Empty slots at the end of the batch go back to the free space
-	 * rather than becoming pads the client must skip. */
-	p->rx_next = last_used ? wintun_ring_wrap(p->rx_slots[last_used - 1].off + p->slot_size, cap)
-			       : p->rx_slots[0].off;
+	/* The space after the last packet -- the rest of its slot and the
+	 * empty slots after it -- goes back to the free space rather than
+	 * becoming pads the client must skip.  In offload mode a slot is
+	 * 64 KiB: an ACK would otherwise take all of it, filling a 512 KiB
+	 * ring with seven ACKs and spreading records over the cache. */
+	p->rx_next = wintun_ring_wrap(end, cap);
 	rx_adapt_batch(p, filled);
 	if (drained)
 		p->rx_ready = false;
