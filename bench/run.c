@@ -356,6 +356,8 @@ double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env)
 	uint64_t t0 = 0, b0 = 0, t1 = 1, b1 = 0;
 	int ret;
 
+	if (env->veth_listen < 0)
+		return NAN;
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.env = env;
