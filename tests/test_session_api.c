@@ -14,7 +14,9 @@
 #include "helpers.h"
 #include "netutil.h"
 #include "src/atomic.h"
+#include "src/engine_internal.h"
 #include "src/ring_sync.h"
+#include "src/session.h"
 #include "wintun.h"
 
 static WINTUN_ADAPTER_HANDLE adapter(const char *name, const char *cidr)
@@ -185,6 +187,38 @@ Test(session_api, options_and_shared_engine)
 	WintunEndSession(t);
 	WintunCloseAdapter(a);
 	WintunCloseAdapter(b);
+}
+
+/* The idle spin: 20 us by default, none by default in offload mode (records
+ * come tens of microseconds apart there), whatever WINTUN_SESSION_SPIN says. */
+Test(session_api, spin_defaults_by_mode)
+{
+	WINTUN_SESSION_OPTIONS plain = { .Size = sizeof(plain) };
+	WINTUN_SESSION_OPTIONS offload = { .Size = sizeof(offload),
+					   .Flags = WINTUN_SESSION_OFFLOAD };
+	WINTUN_SESSION_OPTIONS offload_spin = { .Size = sizeof(offload_spin),
+						.Flags = WINTUN_SESSION_OFFLOAD |
+							 WINTUN_SESSION_SPIN,
+						.SpinMicroseconds = 7 };
+	const WINTUN_SESSION_OPTIONS *opts[3] = { &plain, &offload, &offload_spin };
+	const int want[3] = { 20, 0, 7 };
+
+	wt_test_enter_netns();
+	for (int i = 0; i < 3; i++) {
+		char name[16], cidr[32];
+		WINTUN_ADAPTER_HANDLE a;
+		WINTUN_SESSION_HANDLE s;
+
+		snprintf(name, sizeof(name), "wtspin%d", i);
+		snprintf(cidr, sizeof(cidr), "10.8.%d.1/24", 10 + i);
+		a = adapter(name, cidr);
+		s = WintunStartSessionEx(a, opts[i]);
+		cr_assert_not_null(s, "%s: %s", name, strerror(errno));
+		cr_expect_eq(s->engine->spin_us, want[i], "%s: spin %d us", name,
+			     s->engine->spin_us);
+		WintunEndSession(s);
+		WintunCloseAdapter(a);
+	}
 }
 
 /* A raw-ring client: its own rings and eventfds, the protocol by hand. */
