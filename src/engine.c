@@ -296,7 +296,7 @@ static void disarm_all(struct wt_engine *e)
 
 static void engine_loop(struct wt_engine *e)
 {
-	uint64_t spin_ns = (uint64_t)e->spin_us * 1000u, idle_since = 0;
+	uint64_t spin_ns = (uint64_t)e->spin_us * 1000u, idle_since = 0, now;
 
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		uint64_t timeout_ns;
@@ -315,11 +315,12 @@ static void engine_loop(struct wt_engine *e)
 			idle_since = 0;
 			continue;
 		}
+		now = wt_now_ns(); /* once per idle turn: the spin runs this */
 		if (!idle_since)
-			idle_since = wt_now_ns();
-		if (wt_now_ns() - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
+			idle_since = now;
+		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
 			check_devices(e);
-		if (wt_now_ns() - idle_since < spin_ns)
+		if (now - idle_since < spin_ns)
 			continue;
 		if (!prepare_sleep(e, &timeout_ns)) {
 			idle_since = 0;
