@@ -98,9 +98,10 @@ struct wb_io {
 };
 
 /* @offload: sessions in offload mode (the devices have IFF_VNET_HDR);
- * @coalesce_b: the engine coalesces on the second device. */
+ * @split: the client splits super-packets, the engine coalesces them on the
+ * second device. */
 int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsigned n,
-		const struct wb_opts *o, bool offload, bool coalesce_b);
+		const struct wb_opts *o, bool offload, bool split);
 void wb_io_stop(struct wb_io *io);
 uint64_t wb_io_enter_calls(const struct wb_io *io);
 /* Packets the I/O side counted as dropped for a full Send ring. */
@@ -166,7 +167,7 @@ struct wb_scenario {
 	bool tcp;          /* per forwarded packet, goodput in Gbit/s */
 	bool latency;
 	bool offload;      /* sessions in offload mode on the OA/OB devices */
-	bool coalesce_b;   /* the engine of the second device coalesces */
+	bool split;        /* the client splits, the second device's engine coalesces */
 	bool bound;        /* also measure the same stream over a veth pair */
 };
 extern const struct wb_scenario wb_scenarios[WB_NSCN];

@@ -24,14 +24,14 @@ static uint32_t capacity(const struct wb_opts *o, bool offload, bool split)
 }
 
 static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
-			const struct wb_opts *o, bool offload, bool coalesce_b)
+			const struct wb_opts *o, bool offload, bool split)
 {
 	for (unsigned i = 0; i < n; i++) {
-		struct wt_start_opts so = { .capacity = capacity(o, offload, coalesce_b),
+		struct wt_start_opts so = { .capacity = capacity(o, offload, split),
 					    .cpu = o->engine_cpu,
 					    .numa_node = -1, .batch = o->batch,
 					    .spin_us = o->spin_us, .rx_multishot = o->rx_multishot,
-					    .offload = offload, .coalesce = coalesce_b && i == 1,
+					    .offload = offload, .coalesce = split && i == 1,
 					    .offloads = offload ? devs[i]->offloads : 0,
 					    .share = i ? io->s[0] : NULL, .name = devs[i]->name };
 		int fd = dup(devs[i]->fd), ret;
@@ -70,14 +70,14 @@ static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 }
 
 int wb_io_start(struct wb_io *io, enum wb_impl kind, struct wb_dev **devs, unsigned n,
-		const struct wb_opts *o, bool offload, bool coalesce_b)
+		const struct wb_opts *o, bool offload, bool split)
 {
 	int ret;
 
 	memset(io, 0, sizeof(*io));
 	io->kind = kind;
-	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o, offload, coalesce_b)
-				: baseline_start(io, devs, n, o, offload, coalesce_b);
+	ret = kind == WB_ENGINE ? engine_start(io, devs, n, o, offload, split)
+				: baseline_start(io, devs, n, o, offload, split);
 	if (ret)
 		wb_io_stop(io);
 	return ret;

@@ -68,7 +68,7 @@ const struct wb_scenario wb_scenarios[WB_NSCN] = {
 					"MTU-sized packets; wbOB's engine coalesces them",
 			   { WB_DEV_OA, WB_DEV_OB }, 2, wb_client_fwd_split,
 			   .gen = wb_tcp_send_main, .sink = wb_tcp_recv_main, .tcp = true,
-			   .offload = true, .coalesce_b = true, .bound = true },
+			   .offload = true, .split = true, .bound = true },
 };
 
 struct th {
@@ -251,14 +251,19 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 		latency_metrics(r, m);
 }
 
+/* A TCP stream's two ends do kernel work on both sides of the path: the
+ * scheduler places them (tcp scenarios and the veth bound) unless --gen-cpu. */
+static int tcp_ends_cpu(const struct wb_opts *o)
+{
+	return o->gen_cpu_set ? o->gen_cpu : -1;
+}
+
 /* Start the client, the sink and the generator; 0 or a negative errno. */
 static int start_threads(const struct wb_scenario *scn, struct wb_run *r, struct th *cl,
 			 struct th *gen, struct th *sink)
 {
 	const struct wb_opts *o = r->o;
-	/* A TCP stream's two ends do kernel work on both sides of the path:
-	 * the scheduler places them, as for the veth bound. */
-	int gen_cpu = scn->tcp && !o->gen_cpu_set ? -1 : o->gen_cpu, ret = 0;
+	int gen_cpu = scn->tcp ? tcp_ends_cpu(o) : o->gen_cpu, ret = 0;
 	/* Super-packets: the client copies 64 KiB records the I/O thread has
 	 * just read and will write; on the same CPU they stay in its cache. */
 	int client_cpu = scn->offload && !o->client_cpu_set ? o->engine_cpu : o->client_cpu;
@@ -320,7 +325,7 @@ int wb_run_once(const struct wb_scenario *scn, enum wb_impl impl, const struct w
 	run_init(scn, &r, o, env);
 	wb_env_drain(env);
 	kd0 = wb_dev_tx_dropped(devs[0]->name);
-	ret = wb_io_start(&r.io, impl, devs, scn->ndev, o, scn->offload, scn->coalesce_b);
+	ret = wb_io_start(&r.io, impl, devs, scn->ndev, o, scn->offload, scn->split);
 	if (ret)
 		goto out;
 	ret = start_threads(scn, &r, &cl, &gen, &sink);
@@ -363,9 +368,9 @@ double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env)
 	r.env = env;
 	r.sink_fd = env->veth_listen;
 	r.tcp_dst = "10.7.0.2";
-	ret = th_start(&sink, "wb-sink", o->gen_cpu_set ? o->gen_cpu : -1, wb_tcp_recv_main, &r);
+	ret = th_start(&sink, "wb-sink", tcp_ends_cpu(o), wb_tcp_recv_main, &r);
 	if (!ret)
-		ret = th_start(&gen, "wb-gen", o->gen_cpu_set ? o->gen_cpu : -1, wb_tcp_send_main, &r);
+		ret = th_start(&gen, "wb-gen", tcp_ends_cpu(o), wb_tcp_send_main, &r);
 	if (!ret) {
 		sleep_s(0.1); /* warm up */
 		t0 = wb_now_ns();
