@@ -306,9 +306,12 @@ static void engine_loop(struct wt_engine *e)
 			engine_commands(e);
 		work = pump_all(e);
 		/* Reads and writes complete inline: wait for one completion
-		 * in the same io_uring_enter that submits them. */
+		 * in the same io_uring_enter that submits them.  Only then: a
+		 * poll queued beside them (or alone, while the work was just
+		 * dropping records) may never complete, and nothing else
+		 * would wake this wait. */
 		if (io_uring_sq_ready(&e->ring))
-			wt_uring_submit(e, work ? 1 : 0, 0);
+			wt_uring_submit(e, e->inline_sqes ? 1 : 0, 0);
 		else if (!work && (e->defer_taskrun || e->taskrun_flag) && wt_uring_work_pending(e))
 			wt_uring_get_events(e); /* run deferred poll completions */
 		if (reap(e) || work) {

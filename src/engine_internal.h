@@ -62,6 +62,7 @@ struct wt_engine {
 	unsigned nports;
 	_Atomic uint64_t enter_calls;
 	uint64_t alive_checked_ns;
+	unsigned inline_sqes;     /* queued reads/writes that complete at submission */
 };
 
 /* user_data: the port pointer (8-aligned) | op, index in the top 16 bits. */

@@ -116,6 +116,7 @@ int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns)
 	int ret;
 
 	wt_stat_add(&e->enter_calls, 1);
+	e->inline_sqes = 0; /* everything queued goes in now */
 	if (wait_nr && timeout_ns) {
 		struct __kernel_timespec ts = {
 			.tv_sec = (long long)(timeout_ns / 1000000000u),
@@ -200,6 +201,7 @@ void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsig
 	set_file(sqe, p);
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
+	e->inline_sqes++;
 }
 
 void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
@@ -214,6 +216,7 @@ void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 	set_file(sqe, p);
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
+	e->inline_sqes++; /* a TUN write never waits */
 }
 
 void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
@@ -225,6 +228,7 @@ void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct i
 	set_file(sqe, p);
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
+	e->inline_sqes++;
 }
 
 void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
