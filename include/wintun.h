@@ -581,7 +581,45 @@ typedef struct WINTUN_SESSION_STATISTICS {
 	uint32_t Offloads;               /**< offloads on (WINTUN_OFFLOAD_*); 0: not
 					      in offload mode */
 	uint32_t Reserved2;
+	uint64_t Features;               /**< what the engine runs with for this
+					      session: WINTUN_FEATURE_* bits */
 } WINTUN_SESSION_STATISTICS;
+
+/*
+ * Kernel features the engine uses where the kernel has them (Linux
+ * extension), with the version that brought each and the fallback taken
+ * before it.  The minimum kernel is 6.1; every feature newer than that is
+ * probed at run time.  The environment variable WINTUN_DISABLE_FEATURES
+ * (comma-separated names, as WintunGetFeatureName gives them) keeps the
+ * engine from using the named features, to run a fallback on a newer kernel
+ * or to avoid a kernel bug.
+ */
+#define WINTUN_FEATURE_SINGLE_ISSUER  (1ull << 0) /**< io_uring SINGLE_ISSUER (6.0) */
+#define WINTUN_FEATURE_DEFER_TASKRUN  (1ull << 1) /**< DEFER_TASKRUN (6.1); else COOP_TASKRUN */
+#define WINTUN_FEATURE_COOP_TASKRUN   (1ull << 2) /**< COOP_TASKRUN (5.19); else none */
+#define WINTUN_FEATURE_TASKRUN_FLAG   (1ull << 3) /**< TASKRUN_FLAG (5.19); else the
+						       idle spin enters to look */
+#define WINTUN_FEATURE_RING_FD        (1ull << 4) /**< registered ring fd (5.18) */
+#define WINTUN_FEATURE_FIXED_FILES    (1ull << 5) /**< registered TUN fd (sparse
+						       tables, 5.19); else plain fds */
+#define WINTUN_FEATURE_FIXED_BUFFERS  (1ull << 6) /**< rings as fixed buffers (5.19,
+						       RLIMIT_MEMLOCK); else plain
+						       READ/WRITE on the same memory */
+#define WINTUN_FEATURE_NOWAIT_READS   (1ull << 7) /**< TUN reads with RWF_NOWAIT in
+						       io_uring (6.4); else read(2)
+						       from the engine thread */
+#define WINTUN_FEATURE_READ_MULTISHOT (1ull << 8) /**< IORING_OP_READ_MULTISHOT (6.7) */
+#define WINTUN_FEATURE_RX_MULTISHOT   (1ull << 9) /**< this session reads with it
+						       (WINTUN_SESSION_RX_MULTISHOT) */
+
+/**
+ * The name of one WINTUN_FEATURE_* bit ("nowait-reads"), for logs and
+ * WINTUN_DISABLE_FEATURES (Linux extension).  Thread-safe.
+ * @Feature: exactly one WINTUN_FEATURE_* bit.
+ * Returns a static string, or NULL with errno EINVAL (not one known bit,
+ * logged).
+ */
+WINTUN_API const char *WintunGetFeatureName(uint64_t Feature);
 
 /**
  * Reads a session's counters (Linux extension).  Each counter is exact; the

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "kernel_features.h"
 #include "log.h"
 #include "ring_sync.h"
 
@@ -99,6 +100,20 @@ static int port_slot(struct wt_engine *e, struct wt_port *p)
 	return -1;
 }
 
+/* The engine's features, less what this port could not get. */
+static uint64_t port_features(struct wt_engine *e, struct wt_port *p)
+{
+	uint64_t f = e->features & ~(WINTUN_FEATURE_FIXED_FILES | WINTUN_FEATURE_FIXED_BUFFERS);
+
+	if (p->file_index >= 0)
+		f |= WINTUN_FEATURE_FIXED_FILES;
+	if (p->buf_index >= 0)
+		f |= WINTUN_FEATURE_FIXED_BUFFERS;
+	if (p->ms_br)
+		f |= WINTUN_FEATURE_RX_MULTISHOT;
+	return f;
+}
+
 static int engine_add(struct wt_engine *e, struct wt_port *p)
 {
 	int slot = port_slot(e, NULL);
@@ -107,13 +122,19 @@ static int engine_add(struct wt_engine *e, struct wt_port *p)
 		wt_err("engine %s: already serves %u sessions", e->name, WT_ENGINE_MAX_PORTS);
 		return -EBUSY;
 	}
-	wt_uring_register_port(e, p, (unsigned)slot);
-	if (p->rx_multishot) {
-		if (!e->has_read_multishot)
-			wt_info("%s: the kernel has no multishot read; RX uses the drain", p->ifname);
-		else
-			wt_rx_multishot_setup(e, p, (unsigned)slot);
+	if (p->rx_multishot && !e->has_read_multishot) {
+		wt_err("%s: WINTUN_SESSION_RX_MULTISHOT needs IORING_OP_READ_MULTISHOT "
+		       "(Linux 6.7)%s; start the session without it",
+		       p->ifname, wt_feature_allowed(WINTUN_FEATURE_READ_MULTISHOT)
+					  ? ", which this kernel lacks"
+					  : ", which WINTUN_DISABLE_FEATURES turns off");
+		return -EOPNOTSUPP;
 	}
+	wt_uring_register_port(e, p, (unsigned)slot);
+	if (p->rx_multishot)
+		wt_rx_multishot_setup(e, p, (unsigned)slot);
+	p->nowait_reads = e->features & WINTUN_FEATURE_NOWAIT_READS;
+	p->features = port_features(e, p);
 	e->ports[slot] = p;
 	e->nports++;
 	return 0;
@@ -477,4 +498,9 @@ int wt_engine_tid(const struct wt_engine *e)
 uint64_t wt_engine_enter_calls(struct wt_engine *e)
 {
 	return wt_stat_get(&e->enter_calls);
+}
+
+uint64_t wt_engine_port_features(const struct wt_port *p)
+{
+	return p->features;
 }

@@ -31,6 +31,8 @@ int wt_engine_cpu(const struct wt_engine *e);
 /* Kernel thread id of the engine thread (for per-thread CPU accounting). */
 int wt_engine_tid(const struct wt_engine *e);
 uint64_t wt_engine_enter_calls(struct wt_engine *e);
+/* WINTUN_FEATURE_* a port runs with (fixed once the port is served). */
+uint64_t wt_engine_port_features(const struct wt_port *p);
 
 struct wt_port_opts {
 	unsigned batch_max; /* most reads per RX batch (0: default) */

@@ -41,6 +41,7 @@ struct wt_engine {
 	bool has_read_multishot; /* IORING_OP_READ_MULTISHOT (kernel >= 6.7) */
 	bool defer_taskrun;       /* completions need io_uring_enter(GETEVENTS) */
 	bool taskrun_flag;        /* IORING_SQ_TASKRUN tells when they are pending */
+	uint64_t features;        /* WINTUN_FEATURE_* this engine runs with */
 	/* (Plain flags stay together, away from the atomics below: the
 	 * compiler may load neighbouring bools as one word.) */
 	int cpu, spin_us;

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "engine_internal.h"
@@ -80,6 +81,35 @@ int64_t wt_rx_free_space(struct wt_port *p)
 	return wintun_ring_free(head, p->rx_next, cap);
 }
 
+static void rx_settle_batch(struct wt_port *p);
+
+/*
+ * Kernels before 6.4 refuse RWF_NOWAIT on TUN reads, and an io_uring READ
+ * without it parks on poll even on an O_NONBLOCK fd.  There the engine
+ * thread reads the batch itself after the readiness poll: read(2) on the
+ * non-blocking fd, straight into the slots (still one copy, by the kernel),
+ * until the queue is empty; the batch then settles as io_uring's would.
+ */
+static void rx_read_plain(struct wt_port *p, int64_t space)
+{
+	WINTUN_RING *ring = p->rings->desc.Send.Ring;
+	unsigned n = 0;
+
+	while (n < p->batch && space >= p->slot_size) {
+		ssize_t res = read(p->tun_fd, &ring->Data[p->rx_next], wt_rx_read_len(p));
+
+		p->rx_slots[n++] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_DONE,
+							.res = res < 0 ? -errno : (int32_t)res };
+		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, p->rings->capacity);
+		space -= p->slot_size;
+		if (res <= 0)
+			break; /* drained (or an error the settling reports) */
+	}
+	p->rx_count = n;
+	p->rx_pending = 0;
+	rx_settle_batch(p);
+}
+
 static void rx_arm_poll(struct wt_engine *e, struct wt_port *p)
 {
 	if (p->rx_poll_armed)
@@ -106,21 +136,25 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	if (wt_now_ns() - p->mtu_checked_ns > WT_MTU_RECHECK_NS)
 		wt_rx_probe_mtu(p);
 	space = wt_rx_free_space(p);
-	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
-		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
-		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
-				   wt_udata(p, WT_OP_RX_READ, n));
-		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
-	}
-	if (!n) {
+	if (space < p->slot_size) {
 		if (space >= 0 && !p->rx_blocked)
 			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
 		p->rx_blocked = space >= 0;
 		return false;
 	}
 	p->rx_blocked = false;
-	p->rx_count = p->rx_pending = n;
 	wt_stat_add(&p->stats->rx.batches, 1);
+	if (!p->nowait_reads) {
+		rx_read_plain(p, space);
+		return true;
+	}
+	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
+		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
+		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
+				   wt_udata(p, WT_OP_RX_READ, n));
+		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
+	}
+	p->rx_count = p->rx_pending = n;
 	return true;
 }
 

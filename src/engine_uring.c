@@ -6,21 +6,36 @@
 #include <sys/uio.h>
 
 #include "engine_internal.h"
+#include "kernel_features.h"
 #include "log.h"
 
 static const struct {
 	unsigned flags;
-	const char *name;
+	uint64_t features; /* WINTUN_FEATURE_* the mode stands for */
 } setup_modes[] = {
 	/* TASKRUN_FLAG: the kernel flags pending completion work in the SQ
 	 * ring, so an idle spin looks at memory instead of entering. */
 	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-	  "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG" },
-	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
-	{ IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, "COOP_TASKRUN|TASKRUN_FLAG" },
-	{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
-	{ 0, "no task-run flags" },
+	  WINTUN_FEATURE_SINGLE_ISSUER | WINTUN_FEATURE_DEFER_TASKRUN | WINTUN_FEATURE_TASKRUN_FLAG },
+	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	  WINTUN_FEATURE_SINGLE_ISSUER | WINTUN_FEATURE_DEFER_TASKRUN },
+	{ IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	  WINTUN_FEATURE_COOP_TASKRUN | WINTUN_FEATURE_TASKRUN_FLAG },
+	{ IORING_SETUP_COOP_TASKRUN, WINTUN_FEATURE_COOP_TASKRUN },
+	{ 0, 0 },
 };
+
+static void log_features(struct wt_engine *e, unsigned entries)
+{
+	char buf[256];
+
+	wt_features_describe(e->features, buf, sizeof(buf));
+	wt_info("engine %s: io_uring (%u entries): %s", e->name, entries, buf);
+	if (!(e->features & WINTUN_FEATURE_NOWAIT_READS))
+		wt_info("engine %s: TUN reads without RWF_NOWAIT (kernel < 6.4): read(2) from the "
+			"engine thread after each readiness poll",
+			e->name);
+}
 
 /* Some liburing 2.3 register calls return -1 and set errno, others -errno. */
 static int uring_err(int ret)
@@ -30,23 +45,37 @@ static int uring_err(int ret)
 
 static void register_tables(struct wt_engine *e)
 {
-	int ret;
+	int ret = -EPERM;
 
 	/* Sparse tables, filled as ports come and go (from this thread, the
 	 * only one allowed to touch a SINGLE_ISSUER ring). */
-	ret = uring_err(io_uring_register_files_sparse(&e->ring, WT_ENGINE_MAX_PORTS));
+	if (wt_feature_allowed(WINTUN_FEATURE_FIXED_FILES))
+		ret = uring_err(io_uring_register_files_sparse(&e->ring, WT_ENGINE_MAX_PORTS));
 	e->fixed_files = ret == 0;
 	if (ret)
 		wt_info("engine %s: registered files unavailable (%s); using plain fds", e->name,
 			strerror(-ret));
-	ret = uring_err(io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS));
+	ret = -EPERM;
+	if (wt_feature_allowed(WINTUN_FEATURE_FIXED_BUFFERS))
+		ret = uring_err(io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS));
 	e->fixed_buffers = ret == 0;
 	if (ret)
 		wt_warn("engine %s: fixed buffers unavailable (%s); using plain READ/WRITE on the "
 			"same ring memory",
 			e->name, strerror(-ret));
-	if (io_uring_register_ring_fd(&e->ring) < 0)
+	if (wt_feature_allowed(WINTUN_FEATURE_RING_FD) && io_uring_register_ring_fd(&e->ring) >= 0)
+		e->features |= WINTUN_FEATURE_RING_FD;
+	else
 		wt_info("engine %s: ring fd not registered", e->name);
+}
+
+/* A set-up mode the kernel may have and WINTUN_DISABLE_FEATURES allows. */
+static bool mode_allowed(uint64_t features)
+{
+	for (uint64_t bit = 1; bit && bit <= features; bit <<= 1)
+		if (features & bit && !wt_feature_allowed(bit))
+			return false;
+	return true;
 }
 
 int wt_uring_setup(struct wt_engine *e)
@@ -58,6 +87,8 @@ int wt_uring_setup(struct wt_engine *e)
 	for (unsigned i = 0; i < sizeof(setup_modes) / sizeof(setup_modes[0]); i++) {
 		struct io_uring_params p = { .flags = setup_modes[i].flags };
 
+		if (!mode_allowed(setup_modes[i].features))
+			continue;
 		ret = io_uring_queue_init_params(entries, &e->ring, &p);
 		/* Locked-memory limits (users without CAP_IPC_LOCK): smaller. */
 		while (ret == -ENOMEM && entries > 64) {
@@ -65,12 +96,20 @@ int wt_uring_setup(struct wt_engine *e)
 			ret = io_uring_queue_init_params(entries, &e->ring, &p);
 		}
 		if (ret == 0) {
-			wt_info("engine %s: io_uring with %s, %u entries", e->name,
-				setup_modes[i].name, entries);
+			e->features = setup_modes[i].features;
 			e->defer_taskrun = setup_modes[i].flags & IORING_SETUP_DEFER_TASKRUN;
 			e->taskrun_flag = setup_modes[i].flags & IORING_SETUP_TASKRUN_FLAG;
 			register_tables(e);
-			e->has_read_multishot = wt_rx_multishot_supported(&e->ring);
+			e->has_read_multishot = wt_feature_allowed(WINTUN_FEATURE_READ_MULTISHOT) &&
+						wt_rx_multishot_supported(&e->ring);
+			if (e->has_read_multishot)
+				e->features |= WINTUN_FEATURE_READ_MULTISHOT;
+			if (e->fixed_files)
+				e->features |= WINTUN_FEATURE_FIXED_FILES;
+			if (e->fixed_buffers)
+				e->features |= WINTUN_FEATURE_FIXED_BUFFERS;
+			e->features |= wt_features_process();
+			log_features(e, entries);
 			return 0;
 		}
 		if (ret != -EINVAL)

@@ -60,6 +60,7 @@ struct wt_port {
 	bool coalesce;      /* offload mode: merge TCP segments into super-packets */
 	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* on (what may be merged) */
 	struct iovec *tx_iov; /* coalesce: WT_GRO_MAX_SEGS iovecs per FIFO slot */
+	uint64_t features;  /* WINTUN_FEATURE_* it runs with; set before it is served */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
 	unsigned inflight;  /* SQEs of this port not completed yet */
@@ -78,6 +79,7 @@ struct wt_port {
 	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
 	uint64_t mtu_checked_ns;
 	bool rx_multishot;  /* asked for the multishot variant */
+	bool nowait_reads;  /* io_uring reads with RWF_NOWAIT; else read(2) (< 6.4) */
 	bool rx_dirty;      /* rx_tail moved, not published yet */
 	struct io_uring_buf_ring *ms_br; /* set: multishot variant in use */
 	uint16_t ms_bgid;

@@ -230,6 +230,7 @@ WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
 		all.EngineCpu = wt_engine_cpu(Session->engine);
 		all.EngineThreadId = wt_engine_tid(Session->engine);
 		all.Offloads = Session->offloads;
+		all.Features = wt_engine_port_features(Session->port);
 	}
 	/* An older caller's smaller struct gets the fields it knows. */
 	memcpy(Stats, &all, size);
