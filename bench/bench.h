@@ -225,4 +225,7 @@ struct wb_result {
 void wb_report_table(const struct wb_opts *o, const struct wb_result *r, unsigned n);
 void wb_report_json(FILE *f, const struct wb_opts *o, const struct wb_result *r, unsigned n);
 
+/* WINTUN_FEATURE_* names the engine ran with (impl.c; empty: no engine run). */
+extern char wb_engine_features[256];
+
 #endif

@@ -16,11 +16,28 @@
 #include "src/engine.h"
 #include "src/session.h"
 #include "src/session_start.h"
+#include "wintun.h"
 
 /* Offload mode: the capacity tun-pump uses (see tools/tun-pump.c). */
 static uint32_t capacity(const struct wb_opts *o, bool offload, bool split)
 {
 	return offload && !split && !o->capacity_set ? 0x80000 : o->capacity;
+}
+
+char wb_engine_features[256];
+
+/* What the engine runs with on this kernel, for the report's header. */
+static void note_features(struct wintun_session *s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	size_t at = 0;
+
+	if (wb_engine_features[0] || !WintunGetSessionStatistics(s, &st))
+		return;
+	for (unsigned i = 0; i < 64 && at < sizeof(wb_engine_features); i++)
+		if (st.Features & (1ull << i))
+			at += (size_t)snprintf(wb_engine_features + at, sizeof(wb_engine_features) - at,
+					       "%s%s", at ? " " : "", WintunGetFeatureName(1ull << i));
 }
 
 static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
@@ -48,6 +65,7 @@ static int engine_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 		io->n = i + 1;
 	}
 	io->tid = wt_engine_tid(io->s[0]->engine);
+	note_features(io->s[0]);
 	return 0;
 }
 

@@ -71,6 +71,7 @@ static void header(const struct wb_opts *o)
 		printf("tso, tso-split: the client on the engine/I/O CPU\n");
 	if (!o->capacity_set)
 		printf("tso: rings of 512 KiB (as tun-pump in offload mode)\n");
+	printf("engine features: %s\n", wb_engine_features[0] ? wb_engine_features : "(no engine run)");
 	printf("cycles: %s\n", wb_cpu_method());
 	printf("baseline: %s\n", baseline_desc);
 	printf("UDP payload %s (avg %.0f B), %u run(s) x %.1f s per implementation, interleaved; "
@@ -174,6 +175,7 @@ void wb_report_json(FILE *f, const struct wb_opts *o, const struct wb_result *r,
 	fprintf(f, " \"cycles_method\": \"%s\", \"hw_counters\": %s, \"tsc_ghz\": %.4f,\n",
 	       wb_cpu_method(), wb_cpu_hw() ? "true" : "false", wb_cpu_tsc_hz() / 1e9);
 	fprintf(f, " \"baseline\": \"%s\",\n", baseline_desc);
+	fprintf(f, " \"engine_features\": \"%s\",\n", wb_engine_features);
 	fprintf(f, " \"options\": {\"size\": \"%s\", \"payload_avg\": %.1f, \"duration\": %g, "
 	       "\"runs\": %u, \"engine_cpu\": %d, \"client_cpu\": %d, \"gen_cpu\": %d, "
 	       "\"batch\": %u, \"spin_us\": %d, \"capacity\": %u, \"rate\": %llu},\n",
