@@ -84,3 +84,11 @@ uint32_t wt_csum_add(uint32_t sum, const void *data, size_t len)
 #endif
 	return fold64((uint64_t)sum + s);
 }
+
+uint32_t wt_csum_pseudo(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4_len)
+{
+	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
+	uint32_t sum = v6 ? wt_csum_add(0, ip + 8, 32) : wt_csum_add(0, ip + 12, 8);
+
+	return wt_csum_add(sum, tail, 4);
+}

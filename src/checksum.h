@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The Internet checksum (RFC 1071), used by the GSO split. */
+/* The Internet checksum (RFC 1071), used by the GSO split and the coalescer. */
 #ifndef WINTUN_CHECKSUM_H
 #define WINTUN_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,9 @@ static inline uint16_t wt_csum_fold(uint32_t sum)
 	sum = (sum & 0xFFFF) + (sum >> 16);
 	return (uint16_t)~sum;
 }
+
+/* The partial sum of the TCP/UDP pseudo-header for a transport segment of
+ * @l4_len bytes behind the IPv4 or IPv6 header at @ip. */
+uint32_t wt_csum_pseudo(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4_len);
 
 #endif

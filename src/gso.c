@@ -15,12 +15,9 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "ip_header.h"
 #include "log.h"
 #include "wintun/ring.h"
-
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* newer than some kernel headers */
-#endif
 
 struct gso_info {
 	const uint8_t *pkt;
@@ -31,38 +28,18 @@ struct gso_info {
 	uint8_t flags, gso_type;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int parse_ip(struct gso_info *g)
 {
-	if (g->len >= 20 && g->pkt[0] >> 4 == 4) {
-		g->ip_hlen = (g->pkt[0] & 15u) * 4;
-		if (g->ip_hlen < 20 || g->ip_hlen > g->len || get16(g->pkt + 2) != g->len)
-			return -EINVAL;
-		g->proto = g->pkt[9];
-		return 0;
-	}
-	if (g->len >= 40 && g->pkt[0] >> 4 == 6) {
-		g->v6 = true;
-		g->ip_hlen = 40; /* extension headers are not split */
-		g->proto = g->pkt[6];
-		return get16(g->pkt + 4) == g->len - 40 ? 0 : -EINVAL;
-	}
-	return -EINVAL;
+	struct wt_ip_hdr h;
+
+	/* IPv6 extension headers are not split: the next header must be TCP
+	 * or UDP, checked against the GSO type below. */
+	if (!wt_ip_hdr_parse(g->pkt, g->len, &h))
+		return -EINVAL;
+	g->ip_hlen = h.hlen;
+	g->proto = h.proto;
+	g->v6 = h.v6;
+	return 0;
 }
 
 static int parse(const uint8_t *rec, uint32_t size, struct gso_info *g)
@@ -75,9 +52,9 @@ static int parse(const uint8_t *rec, uint32_t size, struct gso_info *g)
 				.len = size - WINTUN_VNET_HDR_SIZE,
 				.flags = rec[0],
 				.gso_type = rec[1] & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN,
-				.mss = le16(rec + 4),
-				.csum_start = le16(rec + 6),
-				.csum_offset = le16(rec + 8) };
+				.mss = wt_get_le16(rec + 4),
+				.csum_start = wt_get_le16(rec + 6),
+				.csum_offset = wt_get_le16(rec + 8) };
 	if (parse_ip(g))
 		return -EINVAL;
 	if (g->gso_type == VIRTIO_NET_HDR_GSO_NONE)
@@ -100,15 +77,6 @@ static int parse(const uint8_t *rec, uint32_t size, struct gso_info *g)
 	return 0;
 }
 
-/* Sum of the pseudo-header for a transport segment of @l4_len bytes. */
-static uint32_t pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4_len)
-{
-	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
-	uint32_t sum = v6 ? wt_csum_add(0, ip + 8, 32) : wt_csum_add(0, ip + 12, 8);
-
-	return wt_csum_add(sum, tail, 4);
-}
-
 static void fix_l4_checksum(uint8_t *seg, uint32_t seg_len, const struct gso_info *g)
 {
 	uint8_t *l4 = seg + g->ip_hlen;
@@ -116,21 +84,21 @@ static void fix_l4_checksum(uint8_t *seg, uint32_t seg_len, const struct gso_inf
 	uint8_t *field = l4 + (g->proto == IPPROTO_TCP ? 16 : 6);
 	uint16_t c;
 
-	put16(field, 0);
-	c = wt_csum_fold(wt_csum_add(pseudo_sum(seg, g->v6, g->proto, l4_len), l4, l4_len));
-	put16(field, g->proto == IPPROTO_UDP && c == 0 ? 0xFFFF : c);
+	wt_put16(field, 0);
+	c = wt_csum_fold(wt_csum_add(wt_csum_pseudo(seg, g->v6, g->proto, l4_len), l4, l4_len));
+	wt_put16(field, g->proto == IPPROTO_UDP && c == 0 ? 0xFFFF : c);
 }
 
 static void fix_ip(uint8_t *seg, uint32_t seg_len, const struct gso_info *g, uint32_t i)
 {
 	if (g->v6) {
-		put16(seg + 4, (uint16_t)(seg_len - 40));
+		wt_put16(seg + 4, (uint16_t)(seg_len - 40));
 		return;
 	}
-	put16(seg + 2, (uint16_t)seg_len);
-	put16(seg + 4, (uint16_t)(get16(g->pkt + 4) + i));
-	put16(seg + 10, 0);
-	put16(seg + 10, wt_csum_fold(wt_csum_add(0, seg, g->ip_hlen)));
+	wt_put16(seg + 2, (uint16_t)seg_len);
+	wt_put16(seg + 4, (uint16_t)(wt_get16(g->pkt + 4) + i));
+	wt_put16(seg + 10, 0);
+	wt_put16(seg + 10, wt_csum_fold(wt_csum_add(0, seg, g->ip_hlen)));
 }
 
 static void fix_l4(uint8_t *seg, uint32_t seg_len, const struct gso_info *g, uint32_t i,
@@ -139,13 +107,13 @@ static void fix_l4(uint8_t *seg, uint32_t seg_len, const struct gso_info *g, uin
 	uint8_t *l4 = seg + g->ip_hlen;
 
 	if (g->proto == IPPROTO_UDP) {
-		put16(l4 + 4, (uint16_t)(seg_len - g->ip_hlen));
+		wt_put16(l4 + 4, (uint16_t)(seg_len - g->ip_hlen));
 	} else {
-		uint32_t seq = (uint32_t)get16(l4 + 4) << 16 | get16(l4 + 6);
+		uint32_t seq = (uint32_t)wt_get16(l4 + 4) << 16 | wt_get16(l4 + 6);
 
 		seq += i * g->mss;
-		put16(l4 + 4, (uint16_t)(seq >> 16));
-		put16(l4 + 6, (uint16_t)seq);
+		wt_put16(l4 + 4, (uint16_t)(seq >> 16));
+		wt_put16(l4 + 6, (uint16_t)seq);
 		if (!last)
 			l4[13] &= (uint8_t)~0x09; /* FIN, PSH: last segment only */
 		if (i)
@@ -170,7 +138,7 @@ static int pass_one(const struct gso_info *g, wt_gso_emit_fn emit, void *ctx)
 	memcpy(out, g->pkt, g->len);
 	if (csum) {
 		/* The field holds the pseudo-header sum already. */
-		put16(out + at, wt_csum_fold(wt_csum_add(0, out + g->csum_start,
+		wt_put16(out + at, wt_csum_fold(wt_csum_add(0, out + g->csum_start,
 							  g->len - g->csum_start)));
 	}
 	return 1;

@@ -21,7 +21,7 @@ cflags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-Iinclude -Isrc -I.)
 
 declare -A sources=(
-	[gso]="tests/fuzz/fuzz_gso.c src/gso.c src/checksum.c src/log.c"
+	[gso]="tests/fuzz/fuzz_gso.c src/gso.c src/ip_header.c src/checksum.c src/log.c"
 	[send_ring]="tests/fuzz/fuzz_send_ring.c src/session.c src/session_client.c
 		src/ring_sync.c src/memory.c src/log.c"
 	[engine_tx]="tests/fuzz/fuzz_engine_tx.c tests/tx_harness.c src/engine_tx.c
