@@ -4,7 +4,8 @@
  * "wb-base-io" thread, so the client side (WintunReceivePacket & co. on the
  * same ring protocol) and the per-thread accounting stay the same.
  *
- *   RX: poll() the TUN fd, then read() until EAGAIN, one packet per read
+ *   RX: when poll() reports the TUN fd readable (or the last drain stopped
+ *       for lack of ring space), read() until EAGAIN, one packet per read
  *       (in offload mode: a virtio_net_hdr and a super-packet up to 64 KiB),
  *       straight into the Send ring (the fd has packet information on: the
  *       kernel's 4-byte tun_pi lands on the record's Size, replaced by the
@@ -31,6 +32,7 @@
 
 #include "bench.h"
 #include "src/atomic.h"
+#include "src/ip_header.h"
 #include "src/ring_sync.h"
 #include "src/session.h"
 
@@ -43,6 +45,7 @@ struct base_port {
 	bool vnet_hdr;        /* offload mode: records start with a virtio_net_hdr */
 	uint32_t rx_tail;     /* Send ring, ours */
 	uint32_t tx_head;     /* Receive ring, ours */
+	bool rx_ready;        /* poll() said readable, not drained to EAGAIN yet */
 	bool rx_blocked, rx_dead, tx_dead;
 };
 
@@ -71,7 +74,7 @@ static void rx_publish(struct base_port *p)
 	wt_ring_publish(p->s->rings.desc.Send.Ring, p->rx_tail, p->s->rings.desc.Send.TailMoved);
 }
 
-/* One read into the slot at rx_tail; 1 packet, 0 nothing to read, -1 error. */
+/* One read into the slot at rx_tail; 1 packet, 0 drained, -1 error. */
 static int rx_one(struct base_port *p)
 {
 	WINTUN_PACKET *rec = wintun_ring_record(p->s->rings.desc.Send.Ring, p->rx_tail);
@@ -79,8 +82,11 @@ static int rx_one(struct base_port *p)
 	struct tun_pi pi;
 	uint32_t len;
 
-	if (n < 0)
+	if (n < 0) {
+		if (errno == EAGAIN)
+			p->rx_ready = false; /* until poll() says otherwise */
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
 	if (n < (ssize_t)sizeof(pi))
 		return 1; /* nothing usable, try the next */
 	memcpy(&pi, rec, sizeof(pi));
@@ -102,8 +108,8 @@ static bool rx_drain(struct base_port *p)
 	uint32_t start = p->rx_tail, since = 0;
 	bool more = true;
 
-	if (p->rx_dead)
-		return false;
+	if (p->rx_dead || !p->rx_ready)
+		return false; /* no read() that poll() did not ask for */
 	while (more) {
 		if (send_space(p) < p->slot) {
 			if (!p->rx_blocked && !p->rx_dead)
@@ -123,15 +129,6 @@ static bool rx_drain(struct base_port *p)
 	return p->rx_tail != start;
 }
 
-static uint16_t ip_proto(const uint8_t *pkt, uint32_t len)
-{
-	if (len >= 20 && pkt[0] >> 4 == 4)
-		return ETH_P_IP;
-	if (len >= 40 && pkt[0] >> 4 == 6)
-		return ETH_P_IPV6;
-	return 0;
-}
-
 static void tx_release(struct base_port *p)
 {
 	/* Pairs with the client's load-acquire of Receive.Head. */
@@ -141,7 +138,7 @@ static void tx_release(struct base_port *p)
 static void tx_write(struct base_port *p, WINTUN_PACKET *rec, uint32_t len)
 {
 	uint32_t hdr = p->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
-	struct tun_pi pi = { 0, htons(len >= hdr ? ip_proto(rec->Data + hdr, len - hdr) : 0) };
+	struct tun_pi pi = { 0, htons(len >= hdr ? wt_ip_ethertype(rec->Data + hdr, len - hdr) : 0) };
 
 	if (!pi.proto) {
 		wt_stat_add(&p->s->stats.tx.drop_non_ip, 1);
@@ -195,7 +192,7 @@ static bool tx_drain(struct base_port *p)
 static void base_sleep(struct wb_base *b)
 {
 	struct pollfd pfd[4];
-	bool is_event[4];
+	struct base_port *port_of[4];
 	unsigned n = 0;
 	int timeout = 100;
 
@@ -207,17 +204,22 @@ static void base_sleep(struct wb_base *b)
 		if (p->rx_blocked)
 			timeout = 1; /* no event tells that the client freed space */
 		else if (!p->rx_dead) {
-			is_event[n] = false;
+			port_of[n] = p;
 			pfd[n++] = (struct pollfd){ .fd = p->fd, .events = POLLIN };
 		}
-		is_event[n] = true;
+		port_of[n] = NULL;
 		pfd[n++] = (struct pollfd){ .fd = p->s->rings.desc.Receive.TailMoved,
 					    .events = POLLIN };
 	}
 	if (poll(pfd, n, timeout) > 0)
-		for (unsigned i = 0; i < n; i++)
-			if (is_event[i] && pfd[i].revents)
+		for (unsigned i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (port_of[i])
+				port_of[i]->rx_ready = true;
+			else
 				wt_event_drain(pfd[i].fd);
+		}
 disarm:
 	for (unsigned i = 0; i < b->n; i++)
 		wt_ring_disarm(b->p[i].s->rings.desc.Receive.Ring);
@@ -259,6 +261,7 @@ int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fd
 		b->p[i].slot = wintun_ring_record_size(vnet_hdr ? WINTUN_RING_MAX_PACKET_SIZE
 							  : WB_MTU);
 		b->p[i].vnet_hdr = vnet_hdr;
+		b->p[i].rx_ready = true; /* packets may be queued already */
 		b->p[i].rx_tail = wt_load_relaxed(&s[i]->rings.desc.Send.Ring->Tail);
 		b->p[i].tx_head = wt_load_relaxed(&s[i]->rings.desc.Receive.Ring->Head);
 	}

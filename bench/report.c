@@ -14,8 +14,8 @@
 static const char *impl_name[WB_NIMPL] = { "engine", "baseline" };
 
 static const char baseline_desc[] =
-	"one wb-base-io thread: poll() on the TUN fd(s) + Receive event, read() until EAGAIN "
-	"into the Send ring, one write() per packet; same TUN queue fd, packet information on "
+	"one wb-base-io thread: poll() on the TUN fd(s) + Receive event; once poll() reports a "
+	"TUN fd readable, read() until EAGAIN into the Send ring; one write() per packet; same TUN queue fd, packet information on "
 	"(tun_pi handled in place), same rings and client code, no idle spin";
 
 static struct wb_summary summary(const struct wb_result *r, enum wb_impl impl, unsigned metric)
