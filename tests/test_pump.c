@@ -49,27 +49,24 @@ static bool ns_exists(const char *name)
 	return stat(path, &st) == 0;
 }
 
-/* Run tun-pump with the standard two-namespace set-up plus @extra args. */
-static void start_pump(const char *const *extra)
-{
-	const char *argv[40] = { pump_path(), "--create-netns", "--quiet", "--netns-a", ns_a,
-				 "--netns-b", ns_b, "--addr-a", "10.1.0.1/24", "--addr-a",
-				 "fd01::1/64", "--addr-b", "10.2.0.1/24", "--addr-b", "fd02::1/64",
-				 "--route-a", "10.2.0.0/24", "--route-a", "fd02::/64", "--route-b",
-				 "10.1.0.0/24", "--route-b", "fd01::/64" };
-	int n = 23;
+/* The pump's stdout (its summary), read back by pump_output(). */
+static char out_path[64];
+/* The test made the namespaces (IPv6 off) and removes them itself. */
+static bool own_ns;
 
-	wt_test_enter_netns(); /* also proves the privilege; the pump uses named ones */
-	snprintf(ns_a, sizeof(ns_a), "wtpa%d", getpid());
-	snprintf(ns_b, sizeof(ns_b), "wtpb%d", getpid());
-	argv[4] = ns_a;
-	argv[6] = ns_b;
+static void launch(const char **argv, int n, const char *const *extra)
+{
 	for (; extra && *extra; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
+	snprintf(out_path, sizeof(out_path), "/tmp/wtpump-test-%d.out", getpid());
 	pump = fork();
 	cr_assert(pump >= 0);
 	if (pump == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -78,15 +75,103 @@ static void start_pump(const char *const *extra)
 	usleep(300000); /* adapters configured and sessions started */
 }
 
+static void name_namespaces(void)
+{
+	wt_test_enter_netns(); /* also proves the privilege; the pump uses named ones */
+	snprintf(ns_a, sizeof(ns_a), "wtpa%d", getpid());
+	snprintf(ns_b, sizeof(ns_b), "wtpb%d", getpid());
+}
+
+/* Run tun-pump with the standard two-namespace set-up plus @extra args. */
+static void start_pump(const char *const *extra)
+{
+	const char *argv[40] = { pump_path(), "--create-netns", "--quiet", "--netns-a", ns_a,
+				 "--netns-b", ns_b, "--addr-a", "10.1.0.1/24", "--addr-a",
+				 "fd01::1/64", "--addr-b", "10.2.0.1/24", "--addr-b", "fd02::1/64",
+				 "--route-a", "10.2.0.0/24", "--route-a", "fd02::/64", "--route-b",
+				 "10.1.0.0/24", "--route-b", "fd01::/64" };
+
+	name_namespaces();
+	own_ns = false;
+	launch(argv, 23, extra);
+}
+
+static void make_quiet_netns(const char *name)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns add %s && ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		 "net.ipv6.conf.default.disable_ipv6=1",
+		 name, name);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* IPv4 only, in namespaces with IPv6 off: no traffic but the test's own
+ * (no router solicitations, no MLD reports), so counts are exact. */
+static void start_pump_v4_only(const char *const *extra)
+{
+	const char *argv[40] = { pump_path(), "--quiet", "--netns-a", ns_a, "--netns-b", ns_b,
+				 "--addr-a", "10.1.0.1/24", "--addr-b", "10.2.0.1/24",
+				 "--route-a", "10.2.0.0/24", "--route-b", "10.1.0.0/24" };
+
+	name_namespaces();
+	own_ns = true;
+	make_quiet_netns(ns_a);
+	make_quiet_netns(ns_b);
+	launch(argv, 14, extra);
+}
+
 static int stop_pump(void)
 {
 	int status;
 
 	kill(pump, SIGTERM);
 	cr_assert_eq(waitpid(pump, &status, 0), pump);
+	if (own_ns) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip netns del %s; ip netns del %s", ns_a, ns_b);
+		cr_expect_eq(system(cmd), 0);
+	}
 	cr_expect_not(ns_exists(ns_a), "namespace %s left behind", ns_a);
 	cr_expect_not(ns_exists(ns_b), "namespace %s left behind", ns_b);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* What the pump printed on stdout (after stop_pump), in a static buffer. */
+static const char *pump_output(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(out_path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unlink(out_path);
+	return buf;
+}
+
+/* The number after "@key": in the object named @obj of the pump's --json
+ * line; UINT64_MAX if there is none (the test then says so). */
+static uint64_t json_u64(const char *json, const char *obj, const char *key)
+{
+	char pat[64];
+	const char *o, *k, *close;
+
+	snprintf(pat, sizeof(pat), "\"%s\": {", obj);
+	o = strstr(json, pat);
+	if (!o)
+		return UINT64_MAX;
+	o += strlen(pat);
+	close = strchr(o, '}');
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	k = strstr(o, pat);
+	if (!k || (close && k > close))
+		return UINT64_MAX;
+	return strtoull(k + strlen(pat), NULL, 10);
 }
 
 /* A socket inside the named namespace @ns. */
@@ -124,6 +209,49 @@ Test(pump, ping_v4_and_v6)
 	cr_expect_eq(run_in(ns_a, "ping -6 -c 1 -w 15 fd02::1"), 0, "IPv6 ping failed");
 	cr_expect_eq(run_in(ns_b, "ping -c 3 -i 0.2 -w 10 10.1.0.1"), 0);
 	cr_expect_eq(stop_pump(), 0);
+}
+
+/* ---- --json: exact counts, every drop cause ---------------------------- */
+
+static const char *const drop_causes[] = { "rx_ring_full", "rx_truncated", "tx_non_ip", "tx_bogus",
+					   "tx_write_error" };
+
+/* Pings of 128 IP bytes each way; @mode: extra pump args. */
+static void counts_ip_bytes(const char *const *mode)
+{
+	const char *extra[8] = { "--json" }, *json;
+	uint64_t packets, bytes;
+	int n = 1;
+
+	for (; mode && *mode; mode++)
+		extra[n++] = *mode;
+	start_pump_v4_only(extra);
+	cr_expect_eq(run_in(ns_a, "ping -c 4 -i 0.2 -s 100 -w 10 10.2.0.1"), 0, "ping failed");
+	cr_expect_eq(stop_pump(), 0);
+	json = pump_output();
+	for (int d = 0; d < 2; d++) {
+		const char *dir = d ? "b_to_a" : "a_to_b";
+
+		packets = json_u64(json, dir, "packets");
+		bytes = json_u64(json, dir, "bytes");
+		cr_expect(packets >= 4 && packets != UINT64_MAX, "%s: %llu packets in %s", dir,
+			  (unsigned long long)packets, json);
+		/* 20 IPv4 + 8 ICMP + 100: no virtio_net_hdr, nothing else. */
+		cr_expect_eq(bytes, packets * 128, "%s: %llu bytes for %llu packets: %s", dir,
+			     (unsigned long long)bytes, (unsigned long long)packets, json);
+		cr_expect_eq(json_u64(json, dir, "drops"), 0, "%s", json);
+	}
+	for (int e = 0; e < 2; e++)
+		for (size_t c = 0; c < sizeof(drop_causes) / sizeof(drop_causes[0]); c++)
+			cr_expect_neq(json_u64(json, e ? "b" : "a", drop_causes[c]), UINT64_MAX,
+				      "engine %c: no %s in %s", 'a' + e, drop_causes[c], json);
+}
+
+Test(pump, json_counts_ip_bytes_and_each_drop_cause)
+{
+	counts_ip_bytes(NULL);
+	counts_ip_bytes((const char *[]){ "--no-offload", NULL });
+	counts_ip_bytes((const char *[]){ "--split", NULL });
 }
 
 /* ---- UDP: 100,000 packets of mixed sizes, intact and in order ---------- */

@@ -18,12 +18,30 @@ static void add(_Atomic uint64_t *c, uint64_t n)
 			      memory_order_relaxed);
 }
 
+/* Bytes before the IP packet in @s's records: the virtio_net_hdr in offload
+ * mode.  The counters count IP bytes, the same in every mode. */
+static uint32_t record_header(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	return WintunGetSessionStatistics(s, &st) && st.Offloads ? WINTUN_VNET_HDR_SIZE : 0;
+}
+
+static uint32_t ip_bytes(uint32_t size, uint32_t hdr)
+{
+	return size > hdr ? size - hdr : 0;
+}
+
 /* Move up to BATCH packets from @from's Send ring into @to's Receive ring.
  * Returns how many it moved; *dead is set when a session ended. */
 static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, int dir, bool *dead)
 {
+	static uint32_t hdr[2] = { UINT32_MAX, UINT32_MAX };
 	unsigned n = 0;
 	uint64_t bytes = 0, drops = 0;
+
+	if (hdr[dir] == UINT32_MAX)
+		hdr[dir] = record_header(from);
 
 	for (; n < BATCH; n++) {
 		uint32_t size;
@@ -38,7 +56,7 @@ static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, in
 			/* A (offload mode) -> B (plain): software GSO into B's ring. */
 			uint32_t sent = WintunSplitPacketToSession(in, size, to);
 
-			bytes += size - (size >= 10 ? 10 : size);
+			bytes += ip_bytes(size, hdr[dir]);
 			if (!sent && errno == ENOBUFS)
 				drops++;
 			else if (!sent && errno != EINVAL)
@@ -50,7 +68,7 @@ static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, in
 		if (out) {
 			memcpy(out, in, size);
 			WintunSendPacket(to, out);
-			bytes += size;
+			bytes += ip_bytes(size, hdr[dir]);
 		} else if (errno == ENOBUFS) {
 			drops++; /* the other side is full: drop, as a NIC would */
 		} else {

@@ -56,22 +56,45 @@ static void status_line(const struct snapshot *a, const struct snapshot *b)
 		(unsigned long long)(session_drops(&b->st[0]) + session_drops(&b->st[1])));
 }
 
+static void json_direction(const struct snapshot *end, int i, double dt)
+{
+	printf("\"%s\": {\"packets\": %llu, \"bytes\": %llu, \"drops\": %llu, "
+	       "\"packets_per_s\": %.0f, \"gbit_per_s\": %.4f}",
+	       i ? "b_to_a" : "a_to_b", (unsigned long long)end->packets[i],
+	       (unsigned long long)end->bytes[i], (unsigned long long)end->drops[i],
+	       (double)end->packets[i] / dt, (double)end->bytes[i] * 8e-9 / dt);
+}
+
+/* One field per cause, named after the statistics fields, so that a script
+ * can tell a full ring from a refused write. */
+static void json_engine_drops(const WINTUN_SESSION_STATISTICS *st)
+{
+	printf("{\"rx_ring_full\": %llu, \"rx_truncated\": %llu, \"tx_non_ip\": %llu, "
+	       "\"tx_bogus\": %llu, \"tx_write_error\": %llu}",
+	       (unsigned long long)st->Rx.DropRingFull, (unsigned long long)st->Rx.DropTruncated,
+	       (unsigned long long)st->Tx.DropNonIp, (unsigned long long)st->Tx.DropBogus,
+	       (unsigned long long)st->Tx.DropWriteError);
+}
+
+static void json_summary(const struct snapshot *end, double dt)
+{
+	printf("{\"seconds\": %.3f, ", dt);
+	json_direction(end, 0, dt);
+	printf(", ");
+	json_direction(end, 1, dt);
+	printf(", \"engine_drops\": {\"a\": ");
+	json_engine_drops(&end->st[0]);
+	printf(", \"b\": ");
+	json_engine_drops(&end->st[1]);
+	printf("}}\n");
+}
+
 static void summary(const struct snapshot *start, const struct snapshot *end)
 {
 	double dt = end->t - start->t;
-	const char *dir[2] = { "a_to_b", "b_to_a" };
 
 	if (P.json) {
-		printf("{\"seconds\": %.3f", dt);
-		for (int i = 0; i < 2; i++)
-			printf(", \"%s\": {\"packets\": %llu, \"bytes\": %llu, \"drops_ring_full\": "
-			       "%llu, \"packets_per_s\": %.0f, \"gbit_per_s\": %.4f}",
-			       dir[i], (unsigned long long)end->packets[i],
-			       (unsigned long long)end->bytes[i], (unsigned long long)end->drops[i],
-			       (double)end->packets[i] / dt, (double)end->bytes[i] * 8e-9 / dt);
-		printf(", \"engine_drops\": {\"a\": %llu, \"b\": %llu}}\n",
-		       (unsigned long long)session_drops(&end->st[0]),
-		       (unsigned long long)session_drops(&end->st[1]));
+		json_summary(end, dt);
 		return;
 	}
 	for (int i = 0; i < 2; i++)
