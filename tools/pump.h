@@ -33,6 +33,7 @@ struct pump {
 	int stop_fd;
 	/* forwarding counters: written by the forwarding thread only */
 	_Atomic uint64_t fwd_packets[2], fwd_bytes[2], fwd_drops[2];
+	_Atomic uint64_t fwd_waits[2]; /* times it waited for room in the other ring */
 };
 
 extern struct pump P;

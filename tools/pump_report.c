@@ -8,7 +8,7 @@
 #include "pump.h"
 
 struct snapshot {
-	uint64_t packets[2], bytes[2], drops[2];
+	uint64_t packets[2], bytes[2], drops[2], waits[2];
 	WINTUN_SESSION_STATISTICS st[2];
 	double t;
 };
@@ -29,6 +29,7 @@ static void snap(struct snapshot *s)
 		s->packets[i] = atomic_load(&P.fwd_packets[i]);
 		s->bytes[i] = atomic_load(&P.fwd_bytes[i]);
 		s->drops[i] = atomic_load(&P.fwd_drops[i]);
+		s->waits[i] = atomic_load(&P.fwd_waits[i]);
 		s->st[i].Size = sizeof(s->st[i]);
 		WintunGetSessionStatistics(sess[i], &s->st[i]);
 	}
@@ -46,7 +47,7 @@ static void status_line(const struct snapshot *a, const struct snapshot *b)
 	double dt = b->t - a->t;
 
 	fprintf(stderr,
-		"\rA->B %9.0f pkt/s %7.3f Gbit/s | B->A %9.0f pkt/s %7.3f Gbit/s | drops: ring-full "
+		"\rA->B %9.0f pkt/s %7.3f Gbit/s | B->A %9.0f pkt/s %7.3f Gbit/s | drops: forwarder "
 		"%llu, engine %llu   ",
 		(double)(b->packets[0] - a->packets[0]) / dt,
 		(double)(b->bytes[0] - a->bytes[0]) * 8e-9 / dt,
@@ -59,10 +60,11 @@ static void status_line(const struct snapshot *a, const struct snapshot *b)
 static void json_direction(const struct snapshot *end, int i, double dt)
 {
 	printf("\"%s\": {\"packets\": %llu, \"bytes\": %llu, \"drops\": %llu, "
-	       "\"packets_per_s\": %.0f, \"gbit_per_s\": %.4f}",
+	       "\"waits_ring_full\": %llu, \"packets_per_s\": %.0f, \"gbit_per_s\": %.4f}",
 	       i ? "b_to_a" : "a_to_b", (unsigned long long)end->packets[i],
 	       (unsigned long long)end->bytes[i], (unsigned long long)end->drops[i],
-	       (double)end->packets[i] / dt, (double)end->bytes[i] * 8e-9 / dt);
+	       (unsigned long long)end->waits[i], (double)end->packets[i] / dt,
+	       (double)end->bytes[i] * 8e-9 / dt);
 }
 
 /* One field per cause, named after the statistics fields, so that a script
@@ -98,11 +100,12 @@ static void summary(const struct snapshot *start, const struct snapshot *end)
 		return;
 	}
 	for (int i = 0; i < 2; i++)
-		printf("%s: %llu packets, %llu bytes in %.1f s (%.0f pkt/s, %.3f Gbit/s), %llu dropped "
-		       "(other ring full)\n",
+		printf("%s: %llu packets, %llu bytes in %.1f s (%.0f pkt/s, %.3f Gbit/s), waited "
+		       "%llu times for room in %c's ring, %llu dropped (could not be forwarded)\n",
 		       i ? "B->A" : "A->B", (unsigned long long)end->packets[i],
 		       (unsigned long long)end->bytes[i], dt, (double)end->packets[i] / dt,
-		       (double)end->bytes[i] * 8e-9 / dt, (unsigned long long)end->drops[i]);
+		       (double)end->bytes[i] * 8e-9 / dt, (unsigned long long)end->waits[i],
+		       i ? 'A' : 'B', (unsigned long long)end->drops[i]);
 	for (int i = 0; i < 2; i++) {
 		const WINTUN_SESSION_STATISTICS *st = &end->st[i];
 
