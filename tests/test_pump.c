@@ -473,10 +473,30 @@ Test(pump, sigterm_under_load_leaves_nothing)
 	cr_expect_eq(kill(pump, 0), -1, "pump still running");
 }
 
+/* All that pump_once()'s pump printed on stderr. */
+static char pump_stderr[4096];
+
+/* Lines of pump_stderr that contain @s. */
+static int lines_with(const char *s)
+{
+	int n = 0;
+
+	for (const char *l = pump_stderr; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *hit = strstr(l, s), *eol = strchr(l, '\n');
+
+		if (hit && (!eol || hit < eol))
+			n++;
+	}
+	return n;
+}
+
 /* Run the pump with @args (no namespaces), return its exit code and the
  * first line it printed on stderr. */
 static int pump_once(const char *const *args, char *line, size_t len, bool drop_privileges)
 {
+	size_t got = 0;
+	char buf[256];
+
 	const char *argv[16] = { pump_path() };
 	int pipefd[2], status, n = 1;
 	pid_t pid;
@@ -495,9 +515,15 @@ static int pump_once(const char *const *args, char *line, size_t len, bool drop_
 	}
 	close(pipefd[1]);
 	f = fdopen(pipefd[0], "r");
-	line[0] = 0;
-	while (fgets(line, (int)len, f) && strstr(line, "not root"))
-		; /* skip the early warning, keep the cause */
+	line[0] = pump_stderr[0] = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		/* the first line but the early warning: the cause */
+		if (!line[0] && !strstr(buf, "not root"))
+			snprintf(line, len, "%s", buf);
+		got += (size_t)snprintf(pump_stderr + got, sizeof(pump_stderr) - got, "%s", buf);
+		if (got >= sizeof(pump_stderr))
+			got = sizeof(pump_stderr) - 1;
+	}
 	fclose(f);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -521,6 +547,17 @@ Test(pump, bad_arguments_and_errors)
 			       line, sizeof(line), false),
 		     1);
 	cr_expect(strstr(line, "does not exist"), "%s", line);
+	/* Nothing to split without offload mode: refused, whichever comes first. */
+	cr_expect_eq(pump_once((const char *[]){ "--split", "--no-offload", "--duration", "1",
+						 NULL },
+			       line, sizeof(line), false),
+		     2);
+	cr_expect(strstr(line, "--split") && strstr(line, "--no-offload"), "%s", line);
+	cr_expect_eq(pump_once((const char *[]){ "--offloads", "0", "--split", "--duration", "1",
+						 NULL },
+			       line, sizeof(line), false),
+		     2);
+	cr_expect(strstr(line, "--split"), "%s", line);
 	/* A name in use: a device of that name already exists here. */
 	int busy = nu_tun_open("wtbusy");
 
@@ -528,6 +565,7 @@ Test(pump, bad_arguments_and_errors)
 			       line, sizeof(line), false),
 		     1);
 	cr_expect(strstr(line, "wtbusy") && (strstr(line, "in use") || strstr(line, "already exists")), "%s", line);
+	cr_expect_eq(lines_with("wtbusy"), 1, "said more than once:\n%s", pump_stderr);
 	cr_expect_eq(if_nametoindex("wtpump-b"), 0, "nothing left behind");
 	close(busy);
 }

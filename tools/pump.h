@@ -34,6 +34,7 @@ struct pump {
 	/* forwarding counters: written by the forwarding thread only */
 	_Atomic uint64_t fwd_packets[2], fwd_bytes[2], fwd_drops[2];
 	_Atomic uint64_t fwd_waits[2]; /* times it waited for room in the other ring */
+	_Atomic uint64_t errors_logged; /* error lines of the library shown */
 };
 
 extern struct pump P;
@@ -41,6 +42,7 @@ extern struct pump P;
 /* tun-pump.c */
 void pump_stop(void);
 bool pump_stopping(void);
+uint64_t pump_errors_logged(void);
 
 /* pump_netns.c */
 int pump_netns_create(struct side *s);

@@ -52,7 +52,9 @@ static void usage(FILE *f)
 		"                                4 TSO6, 8 TSO-ECN, 32 USO4, 64 USO6 (default all)\n"
 		"  --split                       the forwarder splits A's super-packets into\n"
 		"                                MTU-sized packets (as a VPN that must see every\n"
-		"                                packet) and B's engine coalesces them again\n"
+		"                                packet) and B's engine coalesces them again;\n"
+		"                                needs offload mode: refused with --no-offload\n"
+		"                                or --offloads 0\n"
 		"  --separate-engines            one engine thread per adapter (default: the two\n"
 		"                                sessions share one engine thread)\n"
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -67,8 +69,15 @@ static void usage(FILE *f)
 static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
 {
 	(void)ts;
+	if (level == WINTUN_LOG_ERR)
+		atomic_fetch_add(&P.errors_logged, 1);
 	if (P.verbose || level == WINTUN_LOG_ERR)
 		fprintf(stderr, "tun-pump: %s\n", msg);
+}
+
+uint64_t pump_errors_logged(void)
+{
+	return atomic_load(&P.errors_logged);
 }
 
 void pump_stop(void)
@@ -196,6 +205,13 @@ static int parse(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tun-pump: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (P.split && P.no_offload) {
+		/* Without offloads there are no super-packets to split: --split
+		 * would have quietly switched offload mode back on. */
+		fprintf(stderr, "tun-pump: --split splits offload-mode super-packets; it cannot be "
+				"combined with --no-offload or --offloads 0\n");
 		return 2;
 	}
 	if (P.create_netns) {
