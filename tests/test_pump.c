@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -471,6 +473,83 @@ Test(pump, sigterm_under_load_leaves_nothing)
 	pthread_join(t, NULL);
 	close(fd);
 	cr_expect_eq(kill(pump, 0), -1, "pump still running");
+}
+
+/* The thread of @pid named @comm, or -1. */
+static pid_t thread_named(pid_t pid, const char *comm)
+{
+	char path[320], name[32];
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && found < 0 && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
+		    name[strlen(comm)] == '\n')
+			found = atoi(de->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static bool thread_gone(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) != 0;
+}
+
+/* B's engine frozen (a ptrace stop of that thread alone): its Receive ring
+ * fills and stays full, the forwarder holds a record and waits for room.  A
+ * SIGTERM must still end the forwarder then, not only once room appears. */
+Test(pump, sigterm_while_waiting_for_room)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7004) };
+	static uint8_t buf[1000];
+	pid_t engine_b, fwd;
+	const char *json;
+	int fd, st;
+	bool gone = false;
+
+	start_pump((const char *[]){ "--separate-engines", "--json", NULL });
+	engine_b = thread_named(pump, "wintun/wtpump-b");
+	fwd = thread_named(pump, "tun-pump/fwd");
+	cr_assert(engine_b > 0 && fwd > 0, "threads not found");
+	cr_assert_eq(ptrace(PTRACE_SEIZE, engine_b, 0, 0), 0, "PTRACE_SEIZE: %s", strerror(errno));
+	cr_assert_eq(ptrace(PTRACE_INTERRUPT, engine_b, 0, 0), 0);
+	cr_assert_eq(waitpid(engine_b, &st, __WALL), engine_b);
+	/* 3 MB into B's 512 KiB ring. */
+	fd = socket_in(ns_a, SOCK_DGRAM);
+	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
+	for (int i = 0; i < 3000; i++) {
+		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at));
+		if (i % 100 == 99)
+			usleep(2000); /* let A's engine keep up: its queue holds 500 */
+	}
+	close(fd);
+	usleep(200000);
+	kill(pump, SIGTERM);
+	for (int i = 0; i < 500 && !gone; i++) {
+		gone = thread_gone(pump, fwd);
+		usleep(10000);
+	}
+	cr_expect(gone, "the forwarder still runs 5 s after SIGTERM");
+	/* Only now may B's engine go on: ending B's session needs it. */
+	cr_assert_eq(ptrace(PTRACE_DETACH, engine_b, 0, 0), 0);
+	cr_expect_eq(stop_pump(), 0);
+	json = pump_output();
+	cr_expect_geq(json_u64(json, "a_to_b", "waits_ring_full"), 1, "never waited: %s", json);
+	cr_expect_eq(json_u64(json, "a_to_b", "drops"), 0, "%s", json);
 }
 
 /* All that pump_once()'s pump printed on stderr. */
