@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,27 +51,24 @@ static bool ns_exists(const char *name)
 	return stat(path, &st) == 0;
 }
 
-/* Run tun-pump with the standard two-namespace set-up plus @extra args. */
-static void start_pump(const char *const *extra)
-{
-	const char *argv[40] = { pump_path(), "--create-netns", "--quiet", "--netns-a", ns_a,
-				 "--netns-b", ns_b, "--addr-a", "10.1.0.1/24", "--addr-a",
-				 "fd01::1/64", "--addr-b", "10.2.0.1/24", "--addr-b", "fd02::1/64",
-				 "--route-a", "10.2.0.0/24", "--route-a", "fd02::/64", "--route-b",
-				 "10.1.0.0/24", "--route-b", "fd01::/64" };
-	int n = 23;
+/* The pump's stdout (its summary), read back by pump_output(). */
+static char out_path[64];
+/* The test made the namespaces (IPv6 off) and removes them itself. */
+static bool own_ns;
 
-	wt_test_enter_netns(); /* also proves the privilege; the pump uses named ones */
-	snprintf(ns_a, sizeof(ns_a), "wtpa%d", getpid());
-	snprintf(ns_b, sizeof(ns_b), "wtpb%d", getpid());
-	argv[4] = ns_a;
-	argv[6] = ns_b;
+static void launch(const char **argv, int n, const char *const *extra)
+{
 	for (; extra && *extra; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
+	snprintf(out_path, sizeof(out_path), "/tmp/wtpump-test-%d.out", getpid());
 	pump = fork();
 	cr_assert(pump >= 0);
 	if (pump == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -78,15 +77,103 @@ static void start_pump(const char *const *extra)
 	usleep(300000); /* adapters configured and sessions started */
 }
 
+static void name_namespaces(void)
+{
+	wt_test_enter_netns(); /* also proves the privilege; the pump uses named ones */
+	snprintf(ns_a, sizeof(ns_a), "wtpa%d", getpid());
+	snprintf(ns_b, sizeof(ns_b), "wtpb%d", getpid());
+}
+
+/* Run tun-pump with the standard two-namespace set-up plus @extra args. */
+static void start_pump(const char *const *extra)
+{
+	const char *argv[40] = { pump_path(), "--create-netns", "--quiet", "--netns-a", ns_a,
+				 "--netns-b", ns_b, "--addr-a", "10.1.0.1/24", "--addr-a",
+				 "fd01::1/64", "--addr-b", "10.2.0.1/24", "--addr-b", "fd02::1/64",
+				 "--route-a", "10.2.0.0/24", "--route-a", "fd02::/64", "--route-b",
+				 "10.1.0.0/24", "--route-b", "fd01::/64" };
+
+	name_namespaces();
+	own_ns = false;
+	launch(argv, 23, extra);
+}
+
+static void make_quiet_netns(const char *name)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns add %s && ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		 "net.ipv6.conf.default.disable_ipv6=1",
+		 name, name);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* IPv4 only, in namespaces with IPv6 off: no traffic but the test's own
+ * (no router solicitations, no MLD reports), so counts are exact. */
+static void start_pump_v4_only(const char *const *extra)
+{
+	const char *argv[40] = { pump_path(), "--quiet", "--netns-a", ns_a, "--netns-b", ns_b,
+				 "--addr-a", "10.1.0.1/24", "--addr-b", "10.2.0.1/24",
+				 "--route-a", "10.2.0.0/24", "--route-b", "10.1.0.0/24" };
+
+	name_namespaces();
+	own_ns = true;
+	make_quiet_netns(ns_a);
+	make_quiet_netns(ns_b);
+	launch(argv, 14, extra);
+}
+
 static int stop_pump(void)
 {
 	int status;
 
 	kill(pump, SIGTERM);
 	cr_assert_eq(waitpid(pump, &status, 0), pump);
+	if (own_ns) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip netns del %s; ip netns del %s", ns_a, ns_b);
+		cr_expect_eq(system(cmd), 0);
+	}
 	cr_expect_not(ns_exists(ns_a), "namespace %s left behind", ns_a);
 	cr_expect_not(ns_exists(ns_b), "namespace %s left behind", ns_b);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* What the pump printed on stdout (after stop_pump), in a static buffer. */
+static const char *pump_output(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(out_path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unlink(out_path);
+	return buf;
+}
+
+/* The number after "@key": in the object named @obj of the pump's --json
+ * line; UINT64_MAX if there is none (the test then says so). */
+static uint64_t json_u64(const char *json, const char *obj, const char *key)
+{
+	char pat[64];
+	const char *o, *k, *close;
+
+	snprintf(pat, sizeof(pat), "\"%s\": {", obj);
+	o = strstr(json, pat);
+	if (!o)
+		return UINT64_MAX;
+	o += strlen(pat);
+	close = strchr(o, '}');
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	k = strstr(o, pat);
+	if (!k || (close && k > close))
+		return UINT64_MAX;
+	return strtoull(k + strlen(pat), NULL, 10);
 }
 
 /* A socket inside the named namespace @ns. */
@@ -124,6 +211,49 @@ Test(pump, ping_v4_and_v6)
 	cr_expect_eq(run_in(ns_a, "ping -6 -c 1 -w 15 fd02::1"), 0, "IPv6 ping failed");
 	cr_expect_eq(run_in(ns_b, "ping -c 3 -i 0.2 -w 10 10.1.0.1"), 0);
 	cr_expect_eq(stop_pump(), 0);
+}
+
+/* ---- --json: exact counts, every drop cause ---------------------------- */
+
+static const char *const drop_causes[] = { "rx_ring_full", "rx_truncated", "tx_non_ip", "tx_bogus",
+					   "tx_write_error" };
+
+/* Pings of 128 IP bytes each way; @mode: extra pump args. */
+static void counts_ip_bytes(const char *const *mode)
+{
+	const char *extra[8] = { "--json" }, *json;
+	uint64_t packets, bytes;
+	int n = 1;
+
+	for (; mode && *mode; mode++)
+		extra[n++] = *mode;
+	start_pump_v4_only(extra);
+	cr_expect_eq(run_in(ns_a, "ping -c 4 -i 0.2 -s 100 -w 10 10.2.0.1"), 0, "ping failed");
+	cr_expect_eq(stop_pump(), 0);
+	json = pump_output();
+	for (int d = 0; d < 2; d++) {
+		const char *dir = d ? "b_to_a" : "a_to_b";
+
+		packets = json_u64(json, dir, "packets");
+		bytes = json_u64(json, dir, "bytes");
+		cr_expect(packets >= 4 && packets != UINT64_MAX, "%s: %llu packets in %s", dir,
+			  (unsigned long long)packets, json);
+		/* 20 IPv4 + 8 ICMP + 100: no virtio_net_hdr, nothing else. */
+		cr_expect_eq(bytes, packets * 128, "%s: %llu bytes for %llu packets: %s", dir,
+			     (unsigned long long)bytes, (unsigned long long)packets, json);
+		cr_expect_eq(json_u64(json, dir, "drops"), 0, "%s", json);
+	}
+	for (int e = 0; e < 2; e++)
+		for (size_t c = 0; c < sizeof(drop_causes) / sizeof(drop_causes[0]); c++)
+			cr_expect_neq(json_u64(json, e ? "b" : "a", drop_causes[c]), UINT64_MAX,
+				      "engine %c: no %s in %s", 'a' + e, drop_causes[c], json);
+}
+
+Test(pump, json_counts_ip_bytes_and_each_drop_cause)
+{
+	counts_ip_bytes(NULL);
+	counts_ip_bytes((const char *[]){ "--no-offload", NULL });
+	counts_ip_bytes((const char *[]){ "--split", NULL });
 }
 
 /* ---- UDP: 100,000 packets of mixed sizes, intact and in order ---------- */
@@ -247,6 +377,16 @@ Test(pump, tcp_100mb_checksum_split)
 	tcp_transfer((const char *[]){ "--split", NULL });
 }
 
+/* Rings of the smallest capacity fill all the time: two super-packets in
+ * offload mode, one split super-packet's worth with --split, where the
+ * forwarder must go on with the very packet the ring had no room for. */
+Test(pump, tcp_backpressure_small_rings)
+{
+	tcp_transfer((const char *[]){ "--capacity", "131072", NULL });
+	tcp_transfer((const char *[]){ "--capacity", "131072", "--split", NULL });
+	tcp_transfer((const char *[]){ "--capacity", "131072", "--no-offload", NULL });
+}
+
 /* Offloads switched off one by one still carry the stream intact. */
 Test(pump, tcp_with_offloads_reduced)
 {
@@ -255,16 +395,19 @@ Test(pump, tcp_with_offloads_reduced)
 	tcp_transfer((const char *[]){ "--offloads", "101", NULL }); /* all but TSO4/ECN */
 }
 
-static void tcp_transfer(const char *const *extra)
+static void tcp_transfer(const char *const *mode)
 {
 	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7002) };
 	struct tcp_rx r = { 0 };
 	static uint8_t buf[65536];
 	uint64_t hash = 0xcbf29ce484222325ull;
 	uint32_t x = 12345;
+	const char *extra[8] = { "--json" }, *json;
+	int fd, nextra = 1;
 	pthread_t t;
-	int fd;
 
+	for (; mode && *mode; mode++)
+		extra[nextra++] = *mode;
 	start_pump(extra);
 	r.listener = socket_in(ns_b, SOCK_STREAM);
 	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
@@ -295,6 +438,10 @@ static void tcp_transfer(const char *const *extra)
 	cr_expect_eq(r.hash, hash, "checksum differs at the far end");
 	close(r.listener);
 	cr_expect_eq(stop_pump(), 0);
+	/* Backpressure, not loss: the forwarder never drops what it took. */
+	json = pump_output();
+	cr_expect_eq(json_u64(json, "a_to_b", "drops"), 0, "%s", json);
+	cr_expect_eq(json_u64(json, "b_to_a", "drops"), 0, "%s", json);
 }
 
 /* ---- signals, errors, privileges ---------------------------------------- */
@@ -328,10 +475,107 @@ Test(pump, sigterm_under_load_leaves_nothing)
 	cr_expect_eq(kill(pump, 0), -1, "pump still running");
 }
 
+/* The thread of @pid named @comm, or -1. */
+static pid_t thread_named(pid_t pid, const char *comm)
+{
+	char path[320], name[32];
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && found < 0 && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
+		    name[strlen(comm)] == '\n')
+			found = atoi(de->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static bool thread_gone(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) != 0;
+}
+
+/* B's engine frozen (a ptrace stop of that thread alone): its Receive ring
+ * fills and stays full, the forwarder holds a record and waits for room.  A
+ * SIGTERM must still end the forwarder then, not only once room appears. */
+Test(pump, sigterm_while_waiting_for_room)
+{
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7004) };
+	static uint8_t buf[1000];
+	pid_t engine_b, fwd;
+	const char *json;
+	int fd, st;
+	bool gone = false;
+
+	start_pump((const char *[]){ "--separate-engines", "--json", NULL });
+	engine_b = thread_named(pump, "wintun/wtpump-b");
+	fwd = thread_named(pump, "tun-pump/fwd");
+	cr_assert(engine_b > 0 && fwd > 0, "threads not found");
+	cr_assert_eq(ptrace(PTRACE_SEIZE, engine_b, 0, 0), 0, "PTRACE_SEIZE: %s", strerror(errno));
+	cr_assert_eq(ptrace(PTRACE_INTERRUPT, engine_b, 0, 0), 0);
+	cr_assert_eq(waitpid(engine_b, &st, __WALL), engine_b);
+	/* 3 MB into B's 512 KiB ring. */
+	fd = socket_in(ns_a, SOCK_DGRAM);
+	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
+	for (int i = 0; i < 3000; i++) {
+		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at));
+		if (i % 100 == 99)
+			usleep(2000); /* let A's engine keep up: its queue holds 500 */
+	}
+	close(fd);
+	usleep(200000);
+	kill(pump, SIGTERM);
+	for (int i = 0; i < 500 && !gone; i++) {
+		gone = thread_gone(pump, fwd);
+		usleep(10000);
+	}
+	cr_expect(gone, "the forwarder still runs 5 s after SIGTERM");
+	/* Only now may B's engine go on: ending B's session needs it. */
+	cr_assert_eq(ptrace(PTRACE_DETACH, engine_b, 0, 0), 0);
+	cr_expect_eq(stop_pump(), 0);
+	json = pump_output();
+	cr_expect_geq(json_u64(json, "a_to_b", "waits_ring_full"), 1, "never waited: %s", json);
+	cr_expect_eq(json_u64(json, "a_to_b", "drops"), 0, "%s", json);
+}
+
+/* All that pump_once()'s pump printed on stderr. */
+static char pump_stderr[4096];
+
+/* Lines of pump_stderr that contain @s. */
+static int lines_with(const char *s)
+{
+	int n = 0;
+
+	for (const char *l = pump_stderr; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *hit = strstr(l, s), *eol = strchr(l, '\n');
+
+		if (hit && (!eol || hit < eol))
+			n++;
+	}
+	return n;
+}
+
 /* Run the pump with @args (no namespaces), return its exit code and the
  * first line it printed on stderr. */
 static int pump_once(const char *const *args, char *line, size_t len, bool drop_privileges)
 {
+	size_t got = 0;
+	char buf[256];
+
 	const char *argv[16] = { pump_path() };
 	int pipefd[2], status, n = 1;
 	pid_t pid;
@@ -350,9 +594,15 @@ static int pump_once(const char *const *args, char *line, size_t len, bool drop_
 	}
 	close(pipefd[1]);
 	f = fdopen(pipefd[0], "r");
-	line[0] = 0;
-	while (fgets(line, (int)len, f) && strstr(line, "not root"))
-		; /* skip the early warning, keep the cause */
+	line[0] = pump_stderr[0] = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		/* the first line but the early warning: the cause */
+		if (!line[0] && !strstr(buf, "not root"))
+			snprintf(line, len, "%s", buf);
+		got += (size_t)snprintf(pump_stderr + got, sizeof(pump_stderr) - got, "%s", buf);
+		if (got >= sizeof(pump_stderr))
+			got = sizeof(pump_stderr) - 1;
+	}
 	fclose(f);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -376,6 +626,17 @@ Test(pump, bad_arguments_and_errors)
 			       line, sizeof(line), false),
 		     1);
 	cr_expect(strstr(line, "does not exist"), "%s", line);
+	/* Nothing to split without offload mode: refused, whichever comes first. */
+	cr_expect_eq(pump_once((const char *[]){ "--split", "--no-offload", "--duration", "1",
+						 NULL },
+			       line, sizeof(line), false),
+		     2);
+	cr_expect(strstr(line, "--split") && strstr(line, "--no-offload"), "%s", line);
+	cr_expect_eq(pump_once((const char *[]){ "--offloads", "0", "--split", "--duration", "1",
+						 NULL },
+			       line, sizeof(line), false),
+		     2);
+	cr_expect(strstr(line, "--split"), "%s", line);
 	/* A name in use: a device of that name already exists here. */
 	int busy = nu_tun_open("wtbusy");
 
@@ -383,6 +644,7 @@ Test(pump, bad_arguments_and_errors)
 			       line, sizeof(line), false),
 		     1);
 	cr_expect(strstr(line, "wtbusy") && (strstr(line, "in use") || strstr(line, "already exists")), "%s", line);
+	cr_expect_eq(lines_with("wtbusy"), 1, "said more than once:\n%s", pump_stderr);
 	cr_expect_eq(if_nametoindex("wtpump-b"), 0, "nothing left behind");
 	close(busy);
 }

@@ -4,58 +4,25 @@
  * smallest complete "VPN without crypto".  A's Send ring goes into B's
  * Receive ring and back, with the public API only (receive, allocate, copy,
  * send, release), in batches, from one forwarding thread.  Each adapter may
- * live in a network namespace of its own.
+ * live in a network namespace of its own.  This file: options and main; the
+ * parts are listed in pump.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <wintun.h>
+#include "pump.h"
 
-#define MAX_ROUTES 8
-#define BATCH 256
-
-struct side {
-	const char *name, *netns;
-	const char *addrs[MAX_ROUTES], *routes[MAX_ROUTES];
-	int naddrs, nroutes;
-	char netns_path[128];
-	bool netns_created;
-	WINTUN_ADAPTER_HANDLE adapter;
-	WINTUN_SESSION_HANDLE session;
-};
-
-struct pump {
-	struct side a, b;
-	uint32_t mtu, capacity;
-	int engine_cpu, fwd_cpu;
-	bool separate_engines, create_netns, json, quiet, verbose, no_offload, split;
-	uint32_t offloads;
-	double duration;
-	int stop_fd;
-	/* forwarding counters: written by the forwarding thread only */
-	_Atomic uint64_t fwd_packets[2], fwd_bytes[2], fwd_drops[2];
-};
-
-static struct pump P = { .a = { .name = "wtpump-a" }, .b = { .name = "wtpump-b" },
+struct pump P = { .a = { .name = "wtpump-a" }, .b = { .name = "wtpump-b" },
 			 .engine_cpu = -1, .fwd_cpu = -1 };
 
 static void usage(FILE *f)
@@ -85,7 +52,9 @@ static void usage(FILE *f)
 		"                                4 TSO6, 8 TSO-ECN, 32 USO4, 64 USO6 (default all)\n"
 		"  --split                       the forwarder splits A's super-packets into\n"
 		"                                MTU-sized packets (as a VPN that must see every\n"
-		"                                packet) and B's engine coalesces them again\n"
+		"                                packet) and B's engine coalesces them again;\n"
+		"                                needs offload mode: refused with --no-offload\n"
+		"                                or --offloads 0\n"
 		"  --separate-engines            one engine thread per adapter (default: the two\n"
 		"                                sessions share one engine thread)\n"
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
@@ -100,433 +69,37 @@ static void usage(FILE *f)
 static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
 {
 	(void)ts;
+	if (level == WINTUN_LOG_ERR)
+		atomic_fetch_add(&P.errors_logged, 1);
 	if (P.verbose || level == WINTUN_LOG_ERR)
 		fprintf(stderr, "tun-pump: %s\n", msg);
 }
 
-static void on_signal(int sig)
+uint64_t pump_errors_logged(void)
+{
+	return atomic_load(&P.errors_logged);
+}
+
+void pump_stop(void)
 {
 	uint64_t one = 1;
 
-	(void)sig;
 	if (write(P.stop_fd, &one, sizeof(one)) < 0)
 		_exit(1);
 }
 
-static bool stopping(void)
+static void on_signal(int sig)
+{
+	(void)sig;
+	pump_stop();
+}
+
+bool pump_stopping(void)
 {
 	struct pollfd pfd = { .fd = P.stop_fd, .events = POLLIN };
 
 	return poll(&pfd, 1, 0) == 1;
 }
-
-/* ---- namespaces -------------------------------------------------------- */
-
-static int netns_create(struct side *s)
-{
-	pid_t pid;
-	int fd, status;
-
-	mkdir("/run/netns", 0755);
-	snprintf(s->netns_path, sizeof(s->netns_path), "/run/netns/%s", s->netns);
-	fd = open(s->netns_path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "tun-pump: cannot create namespace %s: %s\n", s->netns,
-			errno == EEXIST ? "it already exists" : strerror(errno));
-		return -1;
-	}
-	close(fd);
-	s->netns_created = true;
-	/* As 'ip netns add' does: a child enters a new namespace and
-	 * bind-mounts it onto the file, which keeps it alive. */
-	pid = fork();
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWNET) == 0 &&
-				      mount("/proc/self/ns/net", s->netns_path, "none", MS_BIND, NULL) == 0
-			      ? 0
-			      : 1);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "tun-pump: cannot create namespace %s\n", s->netns);
-		return -1;
-	}
-	return 0;
-}
-
-static void netns_remove(struct side *s)
-{
-	if (!s->netns_created)
-		return;
-	umount2(s->netns_path, MNT_DETACH);
-	unlink(s->netns_path);
-	s->netns_created = false;
-}
-
-static void loopback_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-}
-
-/* Run @fn for @s inside its namespace (or here without one). */
-static int in_netns(struct side *s, int (*fn)(struct side *))
-{
-	int home, target, ret;
-
-	if (!s->netns)
-		return fn(s);
-	if (!s->netns_path[0])
-		snprintf(s->netns_path, sizeof(s->netns_path), "/run/netns/%s", s->netns);
-	target = open(s->netns_path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		fprintf(stderr, "tun-pump: network namespace %s does not exist (%s)\n", s->netns,
-			strerror(errno));
-		return -1;
-	}
-	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0 || setns(target, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "tun-pump: cannot enter network namespace %s: %s\n", s->netns,
-			strerror(errno));
-		close(target);
-		if (home >= 0)
-			close(home);
-		return -1;
-	}
-	if (s->netns_created)
-		loopback_up();
-	ret = fn(s);
-	if (setns(home, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "tun-pump: cannot return to the original namespace\n");
-		ret = -1;
-	}
-	close(home);
-	close(target);
-	return ret;
-}
-
-/* ---- adapters ---------------------------------------------------------- */
-
-static int configure(struct side *s)
-{
-	s->adapter = WintunCreateAdapter(s->name, "tun-pump", NULL);
-	if (!s->adapter) {
-		if (errno == EEXIST)
-			fprintf(stderr, "tun-pump: the name %s is in use\n", s->name);
-		else if (errno == EPERM)
-			fprintf(stderr, "tun-pump: creating %s needs CAP_NET_ADMIN (run as root)\n",
-				s->name);
-		else
-			fprintf(stderr, "tun-pump: cannot create %s: %s\n", s->name, strerror(errno));
-		return -1;
-	}
-	if (P.mtu && !WintunSetAdapterMtu(s->adapter, P.mtu)) {
-		fprintf(stderr, "tun-pump: cannot set MTU %u on %s: %s\n", P.mtu, s->name,
-			strerror(errno));
-		return -1;
-	}
-	for (int i = 0; i < s->naddrs; i++)
-		if (!WintunAddAdapterAddress(s->adapter, s->addrs[i])) {
-			fprintf(stderr, "tun-pump: cannot add %s to %s: %s\n", s->addrs[i], s->name,
-				strerror(errno));
-			return -1;
-		}
-	if (!WintunSetAdapterUp(s->adapter, true)) {
-		fprintf(stderr, "tun-pump: cannot bring %s up: %s\n", s->name, strerror(errno));
-		return -1;
-	}
-	for (int i = 0; i < s->nroutes; i++)
-		if (!WintunAddAdapterRoute(s->adapter, s->routes[i], NULL, 0)) {
-			fprintf(stderr, "tun-pump: cannot add route %s via %s: %s\n", s->routes[i],
-				s->name, strerror(errno));
-			return -1;
-		}
-	return 0;
-}
-
-static int start_sessions(void)
-{
-	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = P.capacity };
-
-	/* Offload mode: 64 KiB records cycle through the rings, and rings that
-	 * fit the cache beat rings that absorb longer bursts (wintun-bench
-	 * tso, 5 runs: 4 MiB 10.9 Gbit/s and 0.59 CPU s/GB, 1 MiB 11.7 and
-	 * 0.53, 512 KiB 13.5 and 0.46; 256 KiB and less fill up).  TCP, the
-	 * traffic offloads are for, backs off when the TUN queue fills.  Not
-	 * with --split: B's ring then holds MTU-sized packets, and tso-split
-	 * filled 512 KiB rings (571 episodes in 3 runs, 8.5 vs 9.2 Gbit/s). */
-	if (!o.Capacity)
-		o.Capacity = P.no_offload || P.split ? 0x400000 : 0x80000;
-	/* Offload mode: super-packets pass through untouched, header and all. */
-	if (!P.no_offload && !P.split) {
-		o.Flags |= WINTUN_SESSION_OFFLOAD;
-		o.Offloads = P.offloads;
-	}
-
-	if (P.engine_cpu >= 0) {
-		o.Flags |= WINTUN_SESSION_PIN_CPU;
-		o.Cpu = P.engine_cpu;
-	}
-	if (P.split) {
-		o.Flags |= WINTUN_SESSION_OFFLOAD;
-		o.Offloads = P.offloads;
-	}
-	P.a.session = WintunStartSessionEx(P.a.adapter, &o);
-	if (!P.a.session) {
-		fprintf(stderr, "tun-pump: cannot start a session on %s: %s\n", P.a.name,
-			strerror(errno));
-		return -1;
-	}
-	if (!P.separate_engines)
-		o.ShareEngineWith = P.a.session;
-	if (P.split)
-		o.Flags |= WINTUN_SESSION_COALESCE; /* B's engine merges the segments again */
-	P.b.session = WintunStartSessionEx(P.b.adapter, &o);
-	if (!P.b.session) {
-		fprintf(stderr, "tun-pump: cannot start a session on %s: %s\n", P.b.name,
-			strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* In offload mode the forwarder copies 64 KiB records the engine has just
- * read and is about to write: on the engine's CPU they stay in its cache,
- * and an engine that does not spin leaves that CPU to it (wintun-bench tso:
- * 0.92x the veth bound there, 0.70x on the other CPU).  -1: leave it. */
-static int offload_fwd_cpu(void)
-{
-	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
-
-	if (P.no_offload || !WintunGetSessionStatistics(P.a.session, &st))
-		return -1;
-	return st.EngineCpu;
-}
-
-static void teardown(void)
-{
-	struct side *sides[2] = { &P.a, &P.b };
-
-	for (int i = 0; i < 2; i++) {
-		if (sides[i]->session)
-			WintunEndSession(sides[i]->session);
-		sides[i]->session = NULL;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (sides[i]->adapter)
-			WintunCloseAdapter(sides[i]->adapter);
-		sides[i]->adapter = NULL;
-		netns_remove(sides[i]);
-	}
-}
-
-/* ---- forwarding ---------------------------------------------------------- */
-
-static void add(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
-/* Move up to BATCH packets from @from's Send ring into @to's Receive ring.
- * Returns how many it moved; *dead is set when a session ended. */
-static unsigned forward(WINTUN_SESSION_HANDLE from, WINTUN_SESSION_HANDLE to, int dir, bool *dead)
-{
-	unsigned n = 0;
-	uint64_t bytes = 0, drops = 0;
-
-	for (; n < BATCH; n++) {
-		uint32_t size;
-		uint8_t *in = WintunReceivePacket(from, &size), *out;
-
-		if (!in) {
-			if (errno != EAGAIN)
-				*dead = true;
-			break;
-		}
-		if (P.split && dir == 0) {
-			/* A (offload mode) -> B (plain): software GSO into B's ring. */
-			uint32_t sent = WintunSplitPacketToSession(in, size, to);
-
-			bytes += size - (size >= 10 ? 10 : size);
-			if (!sent && errno == ENOBUFS)
-				drops++;
-			else if (!sent && errno != EINVAL)
-				*dead = true;
-			WintunReleaseReceivePacket(from, in);
-			continue;
-		}
-		out = WintunAllocateSendPacket(to, size);
-		if (out) {
-			memcpy(out, in, size);
-			WintunSendPacket(to, out);
-			bytes += size;
-		} else if (errno == ENOBUFS) {
-			drops++; /* the other side is full: drop, as a NIC would */
-		} else {
-			*dead = true;
-		}
-		WintunReleaseReceivePacket(from, in);
-	}
-	add(&P.fwd_packets[dir], n - drops);
-	add(&P.fwd_bytes[dir], bytes);
-	add(&P.fwd_drops[dir], drops);
-	return n;
-}
-
-static void *forwarder(void *arg)
-{
-	struct pollfd pfd[3] = {
-		{ .fd = WintunGetReadWaitEvent(P.a.session), .events = POLLIN },
-		{ .fd = WintunGetReadWaitEvent(P.b.session), .events = POLLIN },
-		{ .fd = P.stop_fd, .events = POLLIN },
-	};
-	bool dead = false;
-
-	(void)arg;
-	pthread_setname_np(pthread_self(), "tun-pump/fwd");
-	while (!dead) {
-		unsigned moved = forward(P.a.session, P.b.session, 0, &dead) +
-				 forward(P.b.session, P.a.session, 1, &dead);
-
-		if (moved)
-			continue;
-		/* Both receives said EAGAIN and armed the wake-ups. */
-		if (poll(pfd, 3, 1000) < 0 && errno != EINTR)
-			break;
-		if (pfd[2].revents)
-			break;
-		for (int i = 0; i < 2; i++)
-			if (pfd[i].revents) {
-				uint64_t v;
-
-				if (read(pfd[i].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					dead = true;
-			}
-	}
-	if (dead)
-		on_signal(0); /* a session ended: stop the pump */
-	return NULL;
-}
-
-/* ---- status ------------------------------------------------------------- */
-
-struct snapshot {
-	uint64_t packets[2], bytes[2], drops[2];
-	WINTUN_SESSION_STATISTICS st[2];
-	double t;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void snap(struct snapshot *s)
-{
-	WINTUN_SESSION_HANDLE sess[2] = { P.a.session, P.b.session };
-
-	for (int i = 0; i < 2; i++) {
-		s->packets[i] = atomic_load(&P.fwd_packets[i]);
-		s->bytes[i] = atomic_load(&P.fwd_bytes[i]);
-		s->drops[i] = atomic_load(&P.fwd_drops[i]);
-		s->st[i].Size = sizeof(s->st[i]);
-		WintunGetSessionStatistics(sess[i], &s->st[i]);
-	}
-	s->t = now_s();
-}
-
-static uint64_t session_drops(const WINTUN_SESSION_STATISTICS *st)
-{
-	return st->Rx.DropRingFull + st->Rx.DropTruncated + st->Tx.DropNonIp + st->Tx.DropBogus +
-	       st->Tx.DropWriteError;
-}
-
-static void status_line(const struct snapshot *a, const struct snapshot *b)
-{
-	double dt = b->t - a->t;
-
-	fprintf(stderr,
-		"\rA->B %9.0f pkt/s %7.3f Gbit/s | B->A %9.0f pkt/s %7.3f Gbit/s | drops: ring-full "
-		"%llu, engine %llu   ",
-		(double)(b->packets[0] - a->packets[0]) / dt,
-		(double)(b->bytes[0] - a->bytes[0]) * 8e-9 / dt,
-		(double)(b->packets[1] - a->packets[1]) / dt,
-		(double)(b->bytes[1] - a->bytes[1]) * 8e-9 / dt,
-		(unsigned long long)(b->drops[0] + b->drops[1]),
-		(unsigned long long)(session_drops(&b->st[0]) + session_drops(&b->st[1])));
-}
-
-static void summary(const struct snapshot *start, const struct snapshot *end)
-{
-	double dt = end->t - start->t;
-	const char *dir[2] = { "a_to_b", "b_to_a" };
-
-	if (P.json) {
-		printf("{\"seconds\": %.3f", dt);
-		for (int i = 0; i < 2; i++)
-			printf(", \"%s\": {\"packets\": %llu, \"bytes\": %llu, \"drops_ring_full\": "
-			       "%llu, \"packets_per_s\": %.0f, \"gbit_per_s\": %.4f}",
-			       dir[i], (unsigned long long)end->packets[i],
-			       (unsigned long long)end->bytes[i], (unsigned long long)end->drops[i],
-			       (double)end->packets[i] / dt, (double)end->bytes[i] * 8e-9 / dt);
-		printf(", \"engine_drops\": {\"a\": %llu, \"b\": %llu}}\n",
-		       (unsigned long long)session_drops(&end->st[0]),
-		       (unsigned long long)session_drops(&end->st[1]));
-		return;
-	}
-	for (int i = 0; i < 2; i++)
-		printf("%s: %llu packets, %llu bytes in %.1f s (%.0f pkt/s, %.3f Gbit/s), %llu dropped "
-		       "(other ring full)\n",
-		       i ? "B->A" : "A->B", (unsigned long long)end->packets[i],
-		       (unsigned long long)end->bytes[i], dt, (double)end->packets[i] / dt,
-		       (double)end->bytes[i] * 8e-9 / dt, (unsigned long long)end->drops[i]);
-	for (int i = 0; i < 2; i++) {
-		const WINTUN_SESSION_STATISTICS *st = &end->st[i];
-
-		printf("engine %c: drops %llu (RX ring full %llu, truncated %llu; TX non-IP %llu, "
-		       "bogus %llu, write errors %llu), io_uring_enter %llu\n",
-		       'A' + i, (unsigned long long)session_drops(st),
-		       (unsigned long long)st->Rx.DropRingFull, (unsigned long long)st->Rx.DropTruncated,
-		       (unsigned long long)st->Tx.DropNonIp, (unsigned long long)st->Tx.DropBogus,
-		       (unsigned long long)st->Tx.DropWriteError,
-		       (unsigned long long)st->IoUringEnterCalls);
-	}
-}
-
-static void run(void)
-{
-	struct snapshot start, last, cur;
-	bool tty = !P.quiet && isatty(STDERR_FILENO);
-
-	snap(&start);
-	last = start;
-	while (!stopping()) {
-		struct pollfd pfd = { .fd = P.stop_fd, .events = POLLIN };
-
-		poll(&pfd, 1, P.duration > 0 && P.duration < 1 ? (int)(P.duration * 1000) : 1000);
-		snap(&cur);
-		if (tty)
-			status_line(&last, &cur);
-		last = cur;
-		if (P.duration > 0 && cur.t - start.t >= P.duration)
-			on_signal(0);
-	}
-	if (tty)
-		fputc('\n', stderr);
-	snap(&cur);
-	summary(&start, &cur);
-}
-
 /* ---- options -------------------------------------------------------------- */
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -634,6 +207,13 @@ static int parse(int argc, char **argv)
 		fprintf(stderr, "tun-pump: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (P.split && P.no_offload) {
+		/* Without offloads there are no super-packets to split: --split
+		 * would have quietly switched offload mode back on. */
+		fprintf(stderr, "tun-pump: --split splits offload-mode super-packets; it cannot be "
+				"combined with --no-offload or --offloads 0\n");
+		return 2;
+	}
 	if (P.create_netns) {
 		P.a.netns = P.a.netns ? P.a.netns : "wtpump-a";
 		P.b.netns = P.b.netns ? P.b.netns : "wtpump-b";
@@ -659,20 +239,20 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		fprintf(stderr, "tun-pump: not root: creating adapters needs CAP_NET_ADMIN\n");
 	ret = 1;
-	if (P.create_netns && (netns_create(&P.a) < 0 || netns_create(&P.b) < 0))
+	if (P.create_netns && (pump_netns_create(&P.a) < 0 || pump_netns_create(&P.b) < 0))
 		goto out;
-	if (in_netns(&P.a, configure) < 0 || in_netns(&P.b, configure) < 0)
+	if (pump_in_netns(&P.a, pump_configure) < 0 || pump_in_netns(&P.b, pump_configure) < 0)
 		goto out;
-	if (start_sessions() < 0)
+	if (pump_start_sessions() < 0)
 		goto out;
-	if (P.fwd_cpu >= 0 || (P.fwd_cpu = offload_fwd_cpu()) >= 0) {
+	if (P.fwd_cpu >= 0 || (P.fwd_cpu = pump_offload_fwd_cpu()) >= 0) {
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
 		CPU_SET(P.fwd_cpu, &set);
 		sched_setaffinity(0, sizeof(set), &set); /* inherited by the forwarder */
 	}
-	if (pthread_create(&fwd, NULL, forwarder, NULL)) {
+	if (pthread_create(&fwd, NULL, pump_forwarder, NULL)) {
 		fprintf(stderr, "tun-pump: cannot start the forwarding thread\n");
 		goto out;
 	}
@@ -680,10 +260,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tun-pump: forwarding %s%s%s <-> %s%s%s; Ctrl-C stops\n", P.a.name,
 			P.a.netns ? "@" : "", P.a.netns ? P.a.netns : "", P.b.name,
 			P.b.netns ? "@" : "", P.b.netns ? P.b.netns : "");
-	run();
+	pump_run();
 	pthread_join(fwd, NULL);
 	ret = 0;
 out:
-	teardown();
+	pump_teardown();
 	return ret;
 }
