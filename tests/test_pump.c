@@ -243,6 +243,9 @@ static void counts_ip_bytes(const char *const *mode)
 			     (unsigned long long)bytes, (unsigned long long)packets, json);
 		cr_expect_eq(json_u64(json, dir, "drops"), 0, "%s", json);
 	}
+	/* What the engines run with (every supported kernel has a task-run mode). */
+	cr_expect(strstr(json, "\"features\": {\"a\": \"") && strstr(json, "taskrun"),
+		  "no engine features in %s", json);
 	for (int e = 0; e < 2; e++)
 		for (size_t c = 0; c < sizeof(drop_causes) / sizeof(drop_causes[0]); c++)
 			cr_expect_neq(json_u64(json, e ? "b" : "a", drop_causes[c]), UINT64_MAX,

@@ -78,6 +78,18 @@ static void json_engine_drops(const WINTUN_SESSION_STATISTICS *st)
 	       (unsigned long long)st->Tx.DropWriteError);
 }
 
+/* The WINTUN_FEATURE_* names a session's engine runs with, space-separated. */
+static void features(const WINTUN_SESSION_STATISTICS *st, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < 64 && at < len; i++)
+		if (st->Features & (1ull << i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "",
+					       WintunGetFeatureName(1ull << i));
+}
+
 static void json_summary(const struct snapshot *end, double dt)
 {
 	printf("{\"seconds\": %.3f, ", dt);
@@ -88,6 +100,13 @@ static void json_summary(const struct snapshot *end, double dt)
 	json_engine_drops(&end->st[0]);
 	printf(", \"b\": ");
 	json_engine_drops(&end->st[1]);
+	printf("}, \"features\": {");
+	for (int i = 0; i < 2; i++) {
+		char f[256];
+
+		features(&end->st[i], f, sizeof(f));
+		printf("%s\"%c\": \"%s\"", i ? ", " : "", 'a' + i, f);
+	}
 	printf("}}\n");
 }
 
@@ -116,6 +135,12 @@ static void summary(const struct snapshot *start, const struct snapshot *end)
 		       (unsigned long long)st->Tx.DropNonIp, (unsigned long long)st->Tx.DropBogus,
 		       (unsigned long long)st->Tx.DropWriteError,
 		       (unsigned long long)st->IoUringEnterCalls);
+	}
+	for (int i = 0; i < 2; i++) {
+		char f[256];
+
+		features(&end->st[i], f, sizeof(f));
+		printf("engine %c runs with: %s\n", 'A' + i, f);
 	}
 }
 
