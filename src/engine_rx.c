@@ -15,11 +15,11 @@
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "atomic.h"
 #include "engine_internal.h"
 #include "log.h"
+#include "port_netdev.h"
 #include "ring_sync.h"
 
 #define WT_RX_BATCH_DEFAULT 64u
@@ -27,15 +27,17 @@
 
 int wt_rx_probe_mtu(struct wt_port *p)
 {
-	struct ifreq ifr;
 	uint32_t mtu;
+	int ret;
 
-	memset(&ifr, 0, sizeof(ifr));
-	/* The name may have changed since the session started: ask the fd. */
-	if (ioctl(p->tun_fd, TUNGETIFF, &ifr) < 0 || ioctl(p->mtu_sock, SIOCGIFMTU, &ifr) < 0)
-		return -errno;
-	memcpy(p->ifname, ifr.ifr_name, IFNAMSIZ);
-	mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	/* Stamped even on failure: a device out of sight is asked again in
+	 * 50 ms, not before every batch. */
+	p->mtu_checked_ns = wt_now_ns();
+	/* The device may have been renamed, or moved to another namespace,
+	 * since the session started: wt_netdev follows both. */
+	ret = wt_netdev_mtu(p->netdev, p->tun_fd, p->ifname, &mtu);
+	if (ret)
+		return ret;
 	if (mtu > WINTUN_RING_MAX_PACKET_SIZE)
 		mtu = WINTUN_RING_MAX_PACKET_SIZE;
 	if (mtu != p->mtu && p->mtu)
@@ -44,7 +46,6 @@ int wt_rx_probe_mtu(struct wt_port *p)
 	/* Offload mode: slots for the largest super-packet the record allows
 	 * (the device's GSO maximum size keeps the kernel below it). */
 	p->slot_size = wintun_ring_record_size(p->vnet_hdr ? WINTUN_RING_MAX_PACKET_SIZE : mtu);
-	p->mtu_checked_ns = wt_now_ns();
 	return 0;
 }
 

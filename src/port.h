@@ -46,6 +46,7 @@ struct wt_engine;
 struct io_uring_buf_ring;
 struct iovec;
 struct wt_cmd;
+struct wt_netdev;
 
 struct wt_port {
 	struct wt_engine *engine;
@@ -55,7 +56,7 @@ struct wt_port {
 	int tun_fd;
 	int file_index;     /* registered file slot, or -1: use tun_fd */
 	int buf_index;      /* first of two registered buffers (Send, Receive), or -1 */
-	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
+	struct wt_netdev *netdev; /* the device seen from its namespace: MTU */
 	bool vnet_hdr;      /* offload mode: a virtio_net_hdr leads each record */
 	bool coalesce;      /* offload mode: merge TCP segments into super-packets */
 	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* on (what may be merged) */

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's view of its device: the MTU followed into the namespace the
+ * device moved to (issue 11, defect 9).  Each test in
+ * a private network namespace; the second namespace is made by the test.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "netutil.h"
+#include "src/netlink.h"
+#include "src/nl_link.h"
+#include "wintun.h"
+
+#define IFNAME "wtn0"
+#define LOCAL "10.9.0.1"
+#define PEER "10.9.0.2"
+#define PORT 9999
+
+/* No IPv6 on devices made or moved into the calling thread's namespace, so
+ * no unsolicited packets (router or MLD) reach the ring. */
+static void no_ipv6(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
+
+	cr_assert_not_null(f, "%s", strerror(errno));
+	fputs("1", f);
+	fclose(f);
+}
+
+static int this_netns(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	return fd;
+}
+
+/* A second namespace, without IPv6 either; the caller stays in its own. */
+static int other_netns(void)
+{
+	int home = this_netns(), away;
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "%s", strerror(errno));
+	no_ipv6();
+	away = this_netns();
+	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
+	close(home);
+	return away;
+}
+
+static WINTUN_SESSION_HANDLE start(WINTUN_ADAPTER_HANDLE a, uint32_t capacity, uint32_t flags)
+{
+	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Flags = flags, .Capacity = capacity };
+	WINTUN_SESSION_HANDLE s = WintunStartSessionEx(a, &o);
+
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	return s;
+}
+
+static WINTUN_SESSION_STATISTICS stats(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	cr_assert(WintunGetSessionStatistics(s, &st), "%s", strerror(errno));
+	return st;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int udp_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	return fd;
+}
+
+static void send_udp(int fd, uint32_t len, uint32_t seq)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	static uint8_t buf[65536];
+
+	inet_pton(AF_INET, PEER, &to.sin_addr);
+	wt_test_payload_fill(buf, len, 1, seq);
+	cr_assert_eq(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len,
+		     "sendto: %s", strerror(errno));
+}
+
+static bool is_our_udp(const uint8_t *p, uint32_t len)
+{
+	return len >= 28 && p[0] == 0x45 && p[9] == IPPROTO_UDP &&
+	       ((p[22] << 8) | p[23]) == PORT;
+}
+
+/* Receive and release until @ms pass without a packet; the size of the last
+ * of ours goes to @last_size (may be NULL).  Returns how many were ours. */
+static uint32_t drain(WINTUN_SESSION_HANDLE s, unsigned ms, uint32_t *last_size)
+{
+	uint32_t ours = 0, size, stream, seq;
+	uint8_t *p;
+
+	while (WintunWaitForPacket(s, ms)) {
+		while ((p = WintunReceivePacket(s, &size))) {
+			if (is_our_udp(p, size)) {
+				cr_assert(wt_test_payload_check(p + 28, size - 28, &stream, &seq),
+					  "corrupt packet");
+				ours++;
+				if (last_size)
+					*last_size = size;
+			}
+			WintunReleaseReceivePacket(s, p);
+		}
+	}
+	return ours;
+}
+
+/* ---- defect 9: the MTU probe follows the device's namespace ------------- */
+
+/* In the device's namespace @away: up, address, MTU @mtu; wait until the
+ * engine's next probe is due (every 50 ms, and before the first read after
+ * a quiet spell), then send one UDP payload of @len there. */
+static void send_big_over_there(int away, int home, unsigned mtu, uint32_t len)
+{
+	int fd;
+
+	cr_assert_eq(setns(away, CLONE_NEWNET), 0, "%s", strerror(errno));
+	nu_if_set_mtu(IFNAME, mtu);
+	nu_if_addr4_up(IFNAME, LOCAL, 24);
+	sleep_ms(200);
+	fd = udp_socket();
+	send_udp(fd, len, 1);
+	close(fd);
+	cr_assert_eq(setns(home, CLONE_NEWNET), 0, "%s", strerror(errno));
+}
+
+/* The big packet arrives whole; nothing was dropped as too large. */
+static void expect_big_delivered(WINTUN_SESSION_HANDLE s, uint32_t len)
+{
+	uint32_t got = 0;
+
+	cr_expect_eq(drain(s, 1000, &got), 1, "the packet must be delivered");
+	cr_expect_eq(got, len + 28);
+	cr_expect_eq(stats(s).Rx.DropTruncated, 0, "dropped as truncated: the old MTU");
+}
+
+Test(port_netdev, mtu_followed_after_set_adapter_netns, .timeout = 60)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	int home, away;
+
+	wt_test_enter_netns();
+	wt_test_log_capture();
+	no_ipv6();
+	home = this_netns();
+	away = other_netns();
+	a = WintunCreateAdapter(IFNAME, "Test", NULL);
+	cr_assert_not_null(a, "%s", strerror(errno));
+	s = start(a, 0, 0);
+
+	cr_assert(WintunSetAdapterNetns(a, away), "%s", strerror(errno));
+	send_big_over_there(away, home, 4000, 3000);
+	expect_big_delivered(s, 3000);
+	cr_expect(wt_test_log_contains("the engine follows it"));
+
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+	close(away);
+	close(home);
+}
+
+/* Moved by someone else (as "ip link set netns" does), then moved back: the
+ * engine follows both ways. */
+Test(port_netdev, mtu_followed_after_foreign_move_and_back, .timeout = 60)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	struct wt_nl nl;
+	int home, away;
+
+	wt_test_enter_netns();
+	no_ipv6();
+	home = this_netns();
+	away = other_netns();
+	a = WintunCreateAdapter(IFNAME, "Test", NULL);
+	cr_assert_not_null(a, "%s", strerror(errno));
+	s = start(a, 0, 0);
+
+	cr_assert_eq(wt_nl_open(&nl, -1), 0);
+	cr_assert_eq(wt_nl_link_set_netns(&nl, (int)if_nametoindex(IFNAME), away), 0);
+	wt_nl_close(&nl);
+	send_big_over_there(away, home, 3000, 2500);
+	expect_big_delivered(s, 2500);
+
+	cr_assert_eq(setns(away, CLONE_NEWNET), 0);
+	cr_assert_eq(wt_nl_open(&nl, -1), 0);
+	cr_assert_eq(wt_nl_link_set_netns(&nl, (int)if_nametoindex(IFNAME), home), 0);
+	wt_nl_close(&nl);
+	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
+	send_big_over_there(home, home, 5000, 4500);
+	expect_big_delivered(s, 4500);
+
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+	close(away);
+	close(home);
+}
