@@ -18,6 +18,7 @@
 
 #include "atomic.h"
 #include "engine_internal.h"
+#include "engine_rx_full.h"
 #include "log.h"
 #include "port_netdev.h"
 #include "ring_sync.h"
@@ -114,12 +115,13 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
 	}
 	if (!n) {
-		if (space >= 0 && !p->rx_blocked)
-			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
-		p->rx_blocked = space >= 0;
+		if (space >= 0)
+			wt_rx_full_note(p);
+		else
+			wt_rx_full_end(p);
 		return false;
 	}
-	p->rx_blocked = false;
+	wt_rx_full_end(p);
 	p->rx_count = p->rx_pending = n;
 	wt_stat_add(&p->stats->rx.batches, 1);
 	return true;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A port's view of its TUN device from the device's own network namespace:
- * the MTU (for the RX slot size).  The device can move to another namespace under a
+ * the MTU (for the RX slot size) and the kernel's tx_dropped counter (for
+ * the ring-full drops).  The device can move to another namespace under a
  * running session (WintunSetAdapterNetns, or "ip link set netns" by anyone),
  * where a socket made in the old one no longer sees it, so every look-up
  * first asks the queue fd where the device is now (TUNGETDEVNETNS) and
@@ -24,5 +25,10 @@ void wt_netdev_close(struct wt_netdev *nd);
 /* The device's current name (from the fd: it may have been renamed) and
  * MTU.  Returns 0 or a negative errno (not logged: the caller retries). */
 int wt_netdev_mtu(struct wt_netdev *nd, int tun_fd, char name[IFNAMSIZ], uint32_t *mtu);
+
+/* The device's tx_dropped counter: packets the kernel dropped on the way
+ * to the queues, most of them because a queue was full.  Returns 0 or a
+ * negative errno (the first failure is logged). */
+int wt_netdev_tx_dropped(struct wt_netdev *nd, int tun_fd, uint64_t *out);
 
 #endif

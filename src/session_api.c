@@ -231,6 +231,7 @@ WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
 		all.EngineThreadId = wt_engine_tid(Session->engine);
 		all.Offloads = Session->offloads;
 	}
+	all.RxRingFullEpisodes = wt_stat_get(&Session->stats.rx.ring_full_episodes);
 	/* An older caller's smaller struct gets the fields it knows. */
 	memcpy(Stats, &all, size);
 	Stats->Size = size;

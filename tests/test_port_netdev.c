@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The engine's view of its device: the MTU followed into the namespace the
- * device moved to (issue 11, defect 9).  Each test in
+ * device moved to (issue 11, defect 9), and DropRingFull counting the packets
+ * the kernel dropped while the Send ring was full (defect 10).  Each test in
  * a private network namespace; the second namespace is made by the test.
  */
 #define _GNU_SOURCE
@@ -9,9 +10,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +228,123 @@ Test(port_netdev, mtu_followed_after_foreign_move_and_back, .timeout = 60)
 	WintunCloseAdapter(a);
 	close(away);
 	close(home);
+}
+
+/* ---- defect 10: DropRingFull counts packets ----------------------------- */
+
+/* The device's tx_dropped as the kernel reports it (getifaddrs' link
+ * statistics: netlink in this namespace, not the library's code). */
+static uint64_t kernel_tx_dropped(void)
+{
+	struct ifaddrs *all, *i;
+	uint64_t v = UINT64_MAX;
+
+	cr_assert_eq(getifaddrs(&all), 0, "%s", strerror(errno));
+	for (i = all; i; i = i->ifa_next)
+		/* The link's entry: AF_PACKET, or no address at all for a
+		 * device without a link-layer address such as TUN. */
+		if ((!i->ifa_addr || i->ifa_addr->sa_family == AF_PACKET) && i->ifa_data &&
+		    !strcmp(i->ifa_name, IFNAME))
+			v = ((const struct rtnl_link_stats *)i->ifa_data)->tx_dropped;
+	freeifaddrs(all);
+	cr_assert_neq(v, UINT64_MAX, "no statistics for " IFNAME);
+	return v;
+}
+
+/* Wait (a hang guard, not a speed check) until @cond holds of the stats. */
+#define WAIT_STATS(s, st, cond)                                      \
+	do {                                                         \
+		for (int tries_ = 0; tries_ < 1000; tries_++) {      \
+			st = stats(s);                               \
+			if (cond)                                    \
+				break;                               \
+			sleep_ms(10);                                \
+		}                                                    \
+	} while (0)
+
+#define FILL 200u   /* paced: more than the ring holds, fewer than ring + queue */
+#define FLOOD 2000u /* then at once: the TUN queue (500) overflows */
+
+/*
+ * A client that stalls: the ring fills, the kernel's queue behind it too,
+ * and the rest of a flood is dropped by the kernel.  Every packet sent is
+ * then either delivered (once the client reads again) or in DropRingFull,
+ * and the kernel dropped nothing else (its tx_dropped equals DropRingFull).
+ */
+static void ring_full_counts_packets(uint32_t flags)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	WINTUN_SESSION_STATISTICS st;
+	uint64_t kdrop0;
+	uint32_t got;
+	int fd;
+
+	wt_test_enter_netns();
+	no_ipv6();
+	a = WintunCreateAdapter(IFNAME, "Test", NULL);
+	cr_assert_not_null(a, "%s", strerror(errno));
+	cr_assert(WintunAddAdapterAddress(a, LOCAL "/24"));
+	cr_assert(WintunSetAdapterUp(a, true));
+	s = start(a, WINTUN_MIN_RING_CAPACITY, flags);
+	kdrop0 = kernel_tx_dropped();
+	fd = udp_socket();
+
+	/* 128 KiB hold ~87 slots of 1504 bytes: the ring fills, nothing is
+	 * dropped yet, however slowly the engine runs. */
+	for (uint32_t i = 0; i < FILL; i++)
+		send_udp(fd, 1000, i);
+	WAIT_STATS(s, st, st.RxRingFullEpisodes >= 1);
+	cr_assert_geq(st.RxRingFullEpisodes, 1, "the ring never filled");
+	cr_assert_lt(st.Rx.Packets, FILL);
+	for (uint32_t i = FILL; i < FILL + FLOOD; i++)
+		send_udp(fd, 1000, i);
+	close(fd);
+
+	/* The client reads again: the episode ends, the queue drains. */
+	got = drain(s, 300, NULL);
+	WAIT_STATS(s, st, got + st.Rx.DropRingFull >= FILL + FLOOD);
+	cr_expect_gt(st.Rx.DropRingFull, 0);
+	cr_expect_eq(got + st.Rx.DropRingFull, FILL + FLOOD, "delivered %u + dropped %llu",
+		     got, (unsigned long long)st.Rx.DropRingFull);
+	cr_expect_eq(st.Rx.Packets, got, "nothing but our packets");
+	cr_expect_eq(kernel_tx_dropped() - kdrop0, st.Rx.DropRingFull,
+		     "the kernel dropped for other reasons too");
+	cr_expect_geq(st.RxRingFullEpisodes, 1);
+	cr_expect_lt(st.RxRingFullEpisodes, st.Rx.DropRingFull,
+		     "episodes are not packets");
+
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+Test(port_netdev, ring_full_counts_packets, .timeout = 120)
+{
+	ring_full_counts_packets(0);
+}
+
+Test(port_netdev, ring_full_counts_packets_multishot, .timeout = 120)
+{
+	ring_full_counts_packets(WINTUN_SESSION_RX_MULTISHOT);
+}
+
+/* An old caller's struct, without RxRingFullEpisodes, still gets the rest. */
+Test(port_netdev, statistics_old_size_accepted, .timeout = 60)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	WINTUN_SESSION_STATISTICS st;
+
+	wt_test_enter_netns();
+	no_ipv6();
+	a = WintunCreateAdapter(IFNAME, "Test", NULL);
+	cr_assert_not_null(a, "%s", strerror(errno));
+	s = start(a, 0, 0);
+	memset(&st, 0xAB, sizeof(st));
+	st.Size = offsetof(WINTUN_SESSION_STATISTICS, RxRingFullEpisodes);
+	cr_assert(WintunGetSessionStatistics(s, &st), "%s", strerror(errno));
+	cr_expect_eq(st.Size, offsetof(WINTUN_SESSION_STATISTICS, RxRingFullEpisodes));
+	cr_expect_eq(st.RxRingFullEpisodes, 0xABABABABABABABABull, "written past Size");
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
 }
