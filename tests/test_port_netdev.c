@@ -167,67 +167,81 @@ static void expect_big_delivered(WINTUN_SESSION_HANDLE s, uint32_t len)
 	cr_expect_eq(stats(s).Rx.DropTruncated, 0, "dropped as truncated: the old MTU");
 }
 
-Test(port_netdev, mtu_followed_after_set_adapter_netns, .timeout = 60)
-{
+/* An adapter and a session in a fresh namespace (home), and a second
+ * namespace (away) to move the device to. */
+struct moving {
 	WINTUN_ADAPTER_HANDLE a;
 	WINTUN_SESSION_HANDLE s;
 	int home, away;
+};
+
+static WINTUN_ADAPTER_HANDLE create(void)
+{
+	WINTUN_ADAPTER_HANDLE a;
 
 	wt_test_enter_netns();
 	wt_test_log_capture();
 	no_ipv6();
-	home = this_netns();
-	away = other_netns();
 	a = WintunCreateAdapter(IFNAME, "Test", NULL);
 	cr_assert_not_null(a, "%s", strerror(errno));
-	s = start(a, 0, 0);
-
-	cr_assert(WintunSetAdapterNetns(a, away), "%s", strerror(errno));
-	send_big_over_there(away, home, 4000, 3000);
-	expect_big_delivered(s, 3000);
-	cr_expect(wt_test_log_contains("the engine follows it"));
-
-	WintunEndSession(s);
-	WintunCloseAdapter(a);
-	close(away);
-	close(home);
+	return a;
 }
 
-/* Moved by someone else (as "ip link set netns" does), then moved back: the
- * engine follows both ways. */
+static void moving_setup(struct moving *m)
+{
+	m->a = create();
+	m->home = this_netns();
+	m->away = other_netns();
+	m->s = start(m->a, 0, 0);
+}
+
+static void moving_teardown(struct moving *m)
+{
+	WintunEndSession(m->s);
+	WintunCloseAdapter(m->a);
+	close(m->away);
+	close(m->home);
+}
+
+/* Move the device from the calling thread's namespace to @to, as "ip link
+ * set netns" would: not through the adapter handle. */
+static void move_by_netlink(int to)
+{
+	struct wt_nl nl;
+
+	cr_assert_eq(wt_nl_open(&nl, -1), 0);
+	cr_assert_eq(wt_nl_link_set_netns(&nl, (int)if_nametoindex(IFNAME), to), 0);
+	wt_nl_close(&nl);
+}
+
+Test(port_netdev, mtu_followed_after_set_adapter_netns, .timeout = 60)
+{
+	struct moving m;
+
+	moving_setup(&m);
+	cr_assert(WintunSetAdapterNetns(m.a, m.away), "%s", strerror(errno));
+	send_big_over_there(m.away, m.home, 4000, 3000);
+	expect_big_delivered(m.s, 3000);
+	cr_expect(wt_test_log_contains("the engine follows it"));
+	moving_teardown(&m);
+}
+
+/* Moved by someone else, then moved back: the engine follows both ways. */
 Test(port_netdev, mtu_followed_after_foreign_move_and_back, .timeout = 60)
 {
-	WINTUN_ADAPTER_HANDLE a;
-	WINTUN_SESSION_HANDLE s;
-	struct wt_nl nl;
-	int home, away;
+	struct moving m;
 
-	wt_test_enter_netns();
-	no_ipv6();
-	home = this_netns();
-	away = other_netns();
-	a = WintunCreateAdapter(IFNAME, "Test", NULL);
-	cr_assert_not_null(a, "%s", strerror(errno));
-	s = start(a, 0, 0);
+	moving_setup(&m);
+	move_by_netlink(m.away);
+	send_big_over_there(m.away, m.home, 3000, 2500);
+	expect_big_delivered(m.s, 2500);
 
-	cr_assert_eq(wt_nl_open(&nl, -1), 0);
-	cr_assert_eq(wt_nl_link_set_netns(&nl, (int)if_nametoindex(IFNAME), away), 0);
-	wt_nl_close(&nl);
-	send_big_over_there(away, home, 3000, 2500);
-	expect_big_delivered(s, 2500);
-
-	cr_assert_eq(setns(away, CLONE_NEWNET), 0);
-	cr_assert_eq(wt_nl_open(&nl, -1), 0);
-	cr_assert_eq(wt_nl_link_set_netns(&nl, (int)if_nametoindex(IFNAME), home), 0);
-	wt_nl_close(&nl);
-	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
-	send_big_over_there(home, home, 5000, 4500);
-	expect_big_delivered(s, 4500);
-
-	WintunEndSession(s);
-	WintunCloseAdapter(a);
-	close(away);
-	close(home);
+	cr_assert_eq(setns(m.away, CLONE_NEWNET), 0);
+	move_by_netlink(m.home);
+	cr_assert_eq(setns(m.home, CLONE_NEWNET), 0);
+	send_big_over_there(m.home, m.home, 5000, 4500);
+	expect_big_delivered(m.s, 4500);
+	moving_teardown(&m);
 }
 
 /* ---- defect 10: DropRingFull counts packets ----------------------------- */
@@ -280,10 +294,7 @@ static void ring_full_counts_packets(uint32_t flags)
 	uint32_t got;
 	int fd;
 
-	wt_test_enter_netns();
-	no_ipv6();
-	a = WintunCreateAdapter(IFNAME, "Test", NULL);
-	cr_assert_not_null(a, "%s", strerror(errno));
+	a = create();
 	cr_assert(WintunAddAdapterAddress(a, LOCAL "/24"));
 	cr_assert(WintunSetAdapterUp(a, true));
 	s = start(a, WINTUN_MIN_RING_CAPACITY, flags);
@@ -335,10 +346,7 @@ Test(port_netdev, statistics_old_size_accepted, .timeout = 60)
 	WINTUN_SESSION_HANDLE s;
 	WINTUN_SESSION_STATISTICS st;
 
-	wt_test_enter_netns();
-	no_ipv6();
-	a = WintunCreateAdapter(IFNAME, "Test", NULL);
-	cr_assert_not_null(a, "%s", strerror(errno));
+	a = create();
 	s = start(a, 0, 0);
 	memset(&st, 0xAB, sizeof(st));
 	st.Size = offsetof(WINTUN_SESSION_STATISTICS, RxRingFullEpisodes);
