@@ -113,7 +113,7 @@ static bool rx_drain(struct base_port *p)
 	while (more) {
 		if (send_space(p) < p->slot) {
 			if (!p->rx_blocked && !p->rx_dead)
-				wt_stat_add(&p->s->stats.rx.drop_ring_full, 1);
+				wt_stat_add(&p->s->stats.rx.ring_full_episodes, 1);
 			p->rx_blocked = !p->rx_dead;
 			break;
 		}

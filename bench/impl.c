@@ -129,7 +129,7 @@ uint64_t wb_io_ring_full(const struct wb_io *io)
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < io->n; i++)
-		n += wt_stat_get(&io->s[i]->stats.rx.drop_ring_full);
+		n += wt_stat_get(&io->s[i]->stats.rx.ring_full_episodes);
 	return n;
 }
 

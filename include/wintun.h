@@ -559,8 +559,14 @@ WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session);
 typedef struct WINTUN_DIRECTION_STATISTICS {
 	uint64_t Packets;        /**< packets delivered */
 	uint64_t Bytes;          /**< bytes delivered (IP packets) */
-	uint64_t DropRingFull;   /**< RX: times reading stopped for lack of ring space
-				      (the kernel's queue then drops, see tx_dropped) */
+	uint64_t DropRingFull;   /**< RX: packets dropped for lack of ring space.  With
+				      the Send ring full the engine stops reading and
+				      the kernel drops from the TUN queue: this is the
+				      device's tx_dropped over those episodes (see
+				      RxRingFullEpisodes), added when one ends and,
+				      while it lasts, at most every 50 ms that the
+				      engine retries.  Device-wide: on a multi-queue
+				      adapter another queue's drops count here too */
 	uint64_t DropTruncated;  /**< RX: packets larger than the slot (MTU grew) */
 	uint64_t DropNonIp;      /**< TX: records that are not IPv4/IPv6 packets */
 	uint64_t DropBogus;      /**< TX: bogus records (the ring was stopped) */
@@ -583,6 +589,9 @@ typedef struct WINTUN_SESSION_STATISTICS {
 	uint32_t Reserved2;
 	uint64_t Features;               /**< what the engine runs with for this
 					      session: WINTUN_FEATURE_* bits */
+	uint64_t RxRingFullEpisodes;     /**< times RX stopped reading because the Send
+					      ring was full (until the client released
+					      space); what DropRingFull counted before */
 } WINTUN_SESSION_STATISTICS;
 
 /*

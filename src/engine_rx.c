@@ -15,12 +15,13 @@
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "atomic.h"
 #include "engine_internal.h"
+#include "engine_rx_full.h"
 #include "log.h"
+#include "port_netdev.h"
 #include "ring_sync.h"
 
 #define WT_RX_BATCH_DEFAULT 64u
@@ -28,15 +29,17 @@
 
 int wt_rx_probe_mtu(struct wt_port *p)
 {
-	struct ifreq ifr;
 	uint32_t mtu;
+	int ret;
 
-	memset(&ifr, 0, sizeof(ifr));
-	/* The name may have changed since the session started: ask the fd. */
-	if (ioctl(p->tun_fd, TUNGETIFF, &ifr) < 0 || ioctl(p->mtu_sock, SIOCGIFMTU, &ifr) < 0)
-		return -errno;
-	memcpy(p->ifname, ifr.ifr_name, IFNAMSIZ);
-	mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	/* Stamped even on failure: a device out of sight is asked again in
+	 * 50 ms, not before every batch. */
+	p->mtu_checked_ns = wt_now_ns();
+	/* The device may have been renamed, or moved to another namespace,
+	 * since the session started: wt_netdev follows both. */
+	ret = wt_netdev_mtu(p->netdev, p->tun_fd, p->ifname, &mtu);
+	if (ret)
+		return ret;
 	if (mtu > WINTUN_RING_MAX_PACKET_SIZE)
 		mtu = WINTUN_RING_MAX_PACKET_SIZE;
 	if (mtu != p->mtu && p->mtu)
@@ -45,7 +48,6 @@ int wt_rx_probe_mtu(struct wt_port *p)
 	/* Offload mode: slots for the largest super-packet the record allows
 	 * (the device's GSO maximum size keeps the kernel below it). */
 	p->slot_size = wintun_ring_record_size(p->vnet_hdr ? WINTUN_RING_MAX_PACKET_SIZE : mtu);
-	p->mtu_checked_ns = wt_now_ns();
 	return 0;
 }
 
@@ -137,12 +139,13 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 		wt_rx_probe_mtu(p);
 	space = wt_rx_free_space(p);
 	if (space < p->slot_size) {
-		if (space >= 0 && !p->rx_blocked)
-			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
-		p->rx_blocked = space >= 0;
+		if (space >= 0)
+			wt_rx_full_note(p);
+		else
+			wt_rx_full_end(p);
 		return false;
 	}
-	p->rx_blocked = false;
+	wt_rx_full_end(p);
 	wt_stat_add(&p->stats->rx.batches, 1);
 	if (!p->nowait_reads) {
 		rx_read_plain(p, space);

@@ -15,6 +15,7 @@
 
 #include "atomic.h"
 #include "engine_internal.h"
+#include "engine_rx_full.h"
 #include "log.h"
 #include "ring_sync.h"
 
@@ -152,12 +153,10 @@ bool wt_rx_multishot_pump(struct wt_engine *e, struct wt_port *p)
 	provide(p, space);
 	/* Nothing provided at all: the client holds the whole ring. */
 	if (!p->ms_count) {
-		if (!p->rx_blocked)
-			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
-		p->rx_blocked = true;
+		wt_rx_full_note(p);
 		return false;
 	}
-	p->rx_blocked = false;
+	wt_rx_full_end(p);
 	if (!p->ms_armed)
 		arm(e, p);
 	return false; /* completions come when packets do */

@@ -46,6 +46,7 @@ struct wt_engine;
 struct io_uring_buf_ring;
 struct iovec;
 struct wt_cmd;
+struct wt_netdev;
 
 struct wt_port {
 	struct wt_engine *engine;
@@ -55,7 +56,7 @@ struct wt_port {
 	int tun_fd;
 	int file_index;     /* registered file slot, or -1: use tun_fd */
 	int buf_index;      /* first of two registered buffers (Send, Receive), or -1 */
-	int mtu_sock;       /* socket in the device's namespace for SIOCGIFMTU */
+	struct wt_netdev *netdev; /* the device seen from its namespace: MTU, tx_dropped */
 	bool vnet_hdr;      /* offload mode: a virtio_net_hdr leads each record */
 	bool coalesce;      /* offload mode: merge TCP segments into super-packets */
 	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* on (what may be merged) */
@@ -77,6 +78,9 @@ struct wt_port {
 	bool rx_poll_armed;
 	bool rx_stopped;    /* the client aborted the Send ring */
 	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
+	bool rx_full_base_ok;  /* rx_full_base is known */
+	uint64_t rx_full_base; /* device tx_dropped when last counted (engine_rx_full.c) */
+	uint64_t rx_full_checked_ns;
 	uint64_t mtu_checked_ns;
 	bool rx_multishot;  /* asked for the multishot variant */
 	bool nowait_reads;  /* io_uring reads with RWF_NOWAIT; else read(2) (< 6.4) */

@@ -232,6 +232,7 @@ WINTUN_API bool WintunGetSessionStatistics(WINTUN_SESSION_HANDLE Session,
 		all.Offloads = Session->offloads;
 		all.Features = wt_engine_port_features(Session->port);
 	}
+	all.RxRingFullEpisodes = wt_stat_get(&Session->stats.rx.ring_full_episodes);
 	/* An older caller's smaller struct gets the fields it knows. */
 	memcpy(Stats, &all, size);
 	Stats->Size = size;

@@ -10,13 +10,14 @@
 
 struct wt_dir_stats {
 	_Atomic uint64_t packets, bytes;
-	_Atomic uint64_t drop_ring_full;  /* RX: batches refused for lack of ring space */
+	_Atomic uint64_t drop_ring_full;  /* RX: packets the kernel dropped while the ring was full */
 	_Atomic uint64_t drop_truncated;  /* RX: packet larger than the slot */
 	_Atomic uint64_t drop_non_ip;     /* TX: not IPv4/IPv6 */
 	_Atomic uint64_t drop_bogus;      /* TX: ring stopped on a bogus record */
 	_Atomic uint64_t drop_write_error;/* TX: the kernel refused the write */
 	_Atomic uint64_t batches;         /* batches of reads / writes submitted */
 	_Atomic uint64_t wakeups;         /* times this direction woke the engine */
+	_Atomic uint64_t ring_full_episodes; /* RX: times reading stopped for lack of ring space */
 };
 
 struct wt_port_stats {

@@ -119,7 +119,7 @@ void txh_reset_port(struct tx_harness *h, bool vnet_hdr, bool coalesce, uint32_t
 	p->rings = &h->session->rings;
 	p->stats = &h->stats;
 	strcpy(p->ifname, "txh0");
-	p->tun_fd = p->file_index = p->buf_index = p->mtu_sock = -1;
+	p->tun_fd = p->file_index = p->buf_index = -1;
 	p->vnet_hdr = vnet_hdr;
 	p->coalesce = vnet_hdr && coalesce;
 	p->offloads = vnet_hdr ? offloads : 0;
