@@ -204,6 +204,12 @@ WINTUN_API bool WintunDeleteDriver(void);
 WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid);
 
 /**
+ * The same as WintunGetAdapterLuid, under Wintun's spelling (what its example
+ * client and language bindings call).  Both names stay exported.
+ */
+WINTUN_API void WintunGetAdapterLUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid);
+
+/**
  * Called by WintunEnumAdapters for each adapter.
  * @Adapter: a handle valid only during the call (do not close it; open the
  * adapter by name to keep one).

@@ -203,6 +203,13 @@ WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_L
 	Luid->Info.IfType = 53; /* IF_TYPE_PROP_VIRTUAL */
 }
 
+/* Wintun's own spelling: its example client and language bindings call this
+ * name, so a port links unchanged. */
+WINTUN_API void WintunGetAdapterLUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
+{
+	WintunGetAdapterLuid(Adapter, Luid);
+}
+
 int wt_adapter_nl_begin(struct wintun_adapter *a, const char *fn, struct wt_adapter_nl *c)
 {
 	if (!a) {

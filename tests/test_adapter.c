@@ -87,6 +87,21 @@ Test(adapter, luid_is_ifindex_and_type_53)
 	WintunCloseAdapter(a);
 }
 
+Test(adapter, luid_under_wintun_spelling_is_the_same)
+{
+	WINTUN_ADAPTER_HANDLE a = create("wt0", "Test");
+	WINTUN_NET_LUID luid = { .Value = 1 }, upper = { .Value = 2 };
+
+	WintunGetAdapterLuid(a, &luid);
+	WintunGetAdapterLUID(a, &upper);
+	cr_expect_eq(upper.Value, luid.Value);
+	cr_expect_eq(upper.Info.NetLuidIndex, if_nametoindex("wt0"));
+	errno = 0;
+	WintunGetAdapterLUID(a, NULL);
+	cr_expect_eq(errno, EINVAL);
+	WintunCloseAdapter(a);
+}
+
 Test(adapter, open_existing_and_close_keeps_device)
 {
 	WINTUN_ADAPTER_HANDLE a = WintunCreateAdapter("wt0", "Test", &test_guid), b;
