@@ -107,6 +107,19 @@ WINTUN_API uint32_t WintunGetRunningDriverVersion(void);
  * WintunSetAdapterNetns its configuration functions act in the device's new
  * network namespace.
  *
+ * One session per adapter, as in Wintun: while a session (WintunStartSession,
+ * WintunStartSessionEx or WintunRegisterRings) runs on a device, starting
+ * another on the same device fails with EBUSY, through any handle, in any
+ * process of any namespace that reaches the device.  A second session would
+ * attach a second TUN queue, and the kernel would give it half the flows.
+ * The claim is an abstract AF_UNIX socket "@wintun/session/<ifindex>" in the
+ * device's namespace (listed by ss -xa): it goes with WintunEndSession or
+ * with the holder's exit or crash, never outlives its process, and is
+ * inherited by a fork() child until that child exits or execs.  It is taken
+ * in the namespace the device is in when the session starts: after
+ * WintunSetAdapterNetns under a running session, a process in the new
+ * namespace is not refused.
+ *
  * All adapter functions need CAP_NET_ADMIN in the device's network namespace
  * except where noted (EPERM otherwise).  All are thread-safe: one handle may be
  * used from several threads, but closing it while another thread still uses
@@ -511,7 +524,8 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * WINTUN_MAX_RING_CAPACITY.
  * Returns the session (end it with WintunEndSession), or NULL with errno:
  *   EINVAL  Adapter is NULL or Capacity is invalid;
- *   EBUSY   the adapter already has a session;
+ *   EBUSY   the adapter's device already has a session, through this or
+ *           another handle, in this or another process (see "Adapters");
  *   ENOMEM, EMFILE  out of memory or descriptors;
  *   EPERM   io_uring is disabled (sysctl kernel.io_uring_disabled), or the
  *           device cannot be attached;

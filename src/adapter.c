@@ -23,7 +23,7 @@ static struct wintun_adapter *adapter_alloc(void)
 	struct wintun_adapter *a = calloc(1, sizeof(*a));
 
 	if (a)
-		a->fd = -1;
+		a->fd = a->claim_fd = -1;
 	else
 		wt_err("out of memory for an adapter handle");
 	return a;

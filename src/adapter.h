@@ -22,6 +22,7 @@ struct wintun_adapter {
 	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
 	bool created;        /* delete the device on close */
 	atomic_bool session; /* a session has claimed the adapter */
+	int claim_fd;        /* the session's device claim (adapter_claim.c), or -1 */
 	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
@@ -45,13 +46,24 @@ int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ]);
 /* Current MTU, read over netlink in the device's namespace.  0 or -errno. */
 int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu);
 
-/* Exclusive session slot: 0, or -EBUSY (logged) if a session already runs on
- * the adapter.  The session holds a reference, so WintunCloseAdapter under a
- * running session does not free the handle under it.  Thread-safe. */
+/*
+ * The one session of a device: 0, or -EBUSY (logged) if a session already
+ * runs on the device, through this handle or any other, in this process or
+ * another.  The claim goes with wt_adapter_release_session or with the
+ * holder's death.  The session holds a reference, so WintunCloseAdapter under
+ * a running session does not free the handle under it.  Thread-safe.
+ * A later multi-queue start, which asks explicitly for an extra queue of a
+ * device whose claim its own process holds, takes a handle reference without
+ * the claim.
+ */
 int wt_adapter_claim_session(struct wintun_adapter *a);
 void wt_adapter_release_session(struct wintun_adapter *a);
 
 /* ---- for the adapter_*.c files ---- */
+
+/* A new fd of the device's network namespace, or -1 (the caller's) when the
+ * kernel will not say. */
+int wt_adapter_netns(struct wintun_adapter *a);
 
 /* A netlink socket in the device's current namespace (TUNGETDEVNETNS on the
  * adapter's fd).  Returns 0 or a negative errno (logged). */

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the rest of the library asks of an adapter handle: where the device is
- * now (name, ifindex, namespace), new queues for the engine, the MTU and the
- * session slot.
+ * now (name, ifindex, namespace), new queues for the engine and the MTU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +47,7 @@ const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8]
 /* The device's namespace, or -1 (the caller's) when the kernel will not say:
  * TUNGETDEVNETNS needs CAP_NET_ADMIN, which an unprivileged caller lacks, and
  * such a caller cannot have moved the device anyway. */
-static int device_netns(struct wintun_adapter *a)
+int wt_adapter_netns(struct wintun_adapter *a)
 {
 	int ns = wt_tun_netns(a->fd);
 
@@ -57,7 +56,7 @@ static int device_netns(struct wintun_adapter *a)
 
 int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl)
 {
-	int ns = device_netns(a);
+	int ns = wt_adapter_netns(a);
 	int ret = wt_nl_open(nl, ns);
 
 	if (ns >= 0)
@@ -124,7 +123,7 @@ int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 	ret = wt_adapter_name(a, name);
 	if (ret)
 		return ret;
-	ns = device_netns(a);
+	ns = wt_adapter_netns(a);
 	ret = wt_tun_open(ns, O_RDWR | O_NONBLOCK | O_CLOEXEC, fd);
 	if (ret) {
 		wt_err("cannot open /dev/net/tun for a queue of %s: %s", name, strerror(-ret));
@@ -170,25 +169,6 @@ int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu)
 		*mtu = link.mtu;
 	wt_nl_close(&nl);
 	return ret;
-}
-
-int wt_adapter_claim_session(struct wintun_adapter *a)
-{
-	char name[IFNAMSIZ + 8];
-	bool expected = false;
-
-	if (atomic_compare_exchange_strong(&a->session, &expected, true)) {
-		atomic_fetch_add(&a->extra_refs, 1);
-		return 0;
-	}
-	wt_err("adapter %s already has a session running", wt_adapter_log_name(a, name));
-	return -EBUSY;
-}
-
-void wt_adapter_release_session(struct wintun_adapter *a)
-{
-	atomic_store(&a->session, false);
-	wt_adapter_free(a); /* the session's reference */
 }
 
 WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
