@@ -37,7 +37,7 @@ static void expect_busy(WINTUN_SESSION_HANDLE s)
 {
 	cr_expect_null(s, "a second session on the device must be refused");
 	cr_expect_eq(errno, EBUSY, "errno %d (%s)", errno, strerror(errno));
-	cr_expect(wt_test_log_contains("wtc0: it already has a session, in this or another process"));
+	cr_expect(wt_test_log_contains("adapter wtc0: it already has a session, in this or"));
 }
 
 Test(adapter_claim, second_handle_in_same_process_is_ebusy)
