@@ -11,6 +11,7 @@
 
 #include <sys/ioctl.h>
 #include "adapter.h"
+#include "adapter_name.h"
 #include "log.h"
 #include "nl_link.h"
 #include "tun.h"
@@ -211,6 +212,20 @@ int wt_adapter_nl_end(struct wt_adapter_nl *c, int ret, const char *op)
 
 _Static_assert(WINTUN_MAX_ADAPTER_NAME == IFNAMSIZ, "public name size must be IFNAMSIZ");
 
+/* Replace @name by the adapter's Windows-style name if it has one.  Read
+ * from the device each time, so a rename by another process shows. */
+static void friendly_name(struct wintun_adapter *a, char name[WINTUN_MAX_ADAPTER_NAME])
+{
+	struct wt_nl_link link;
+	struct wt_nl nl;
+
+	if (wt_adapter_nl_open(a, &nl))
+		return;
+	if (wt_nl_link_get(&nl, wt_adapter_ifindex(a), NULL, &link) == 0)
+		wt_alias_friendly(link.alias, name);
+	wt_nl_close(&nl);
+}
+
 WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
 				     char Name[WINTUN_MAX_ADAPTER_NAME])
 {
@@ -221,8 +236,10 @@ WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
 		return wt_fail_bool(-EINVAL);
 	}
 	ret = wt_adapter_name(Adapter, Name);
-
-	return ret ? wt_fail_bool(ret) : true;
+	if (ret)
+		return wt_fail_bool(ret);
+	friendly_name(Adapter, Name);
+	return true;
 }
 
 WINTUN_API bool WintunGetAdapterGUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_GUID *Guid)
