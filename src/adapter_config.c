@@ -80,21 +80,23 @@ WINTUN_API bool WintunSetAdapterGsoMaxSize(WINTUN_ADAPTER_HANDLE Adapter, uint32
 	return ret ? wt_fail_bool(ret) : true;
 }
 
-/* Refuse a Windows-style @name that another adapter of the namespace has.
- * 0, -EEXIST or the netlink error (logged). */
-static int friendly_free_for(struct wt_adapter_nl *c, const char *name)
+/* The device name for the Windows-style @name: its first mapping, or the
+ * current one if the adapter has this name already.  Refuse a name that
+ * another adapter of the namespace has: 0, -EEXIST or the netlink error
+ * (logged). */
+static int friendly_ifname(struct wt_adapter_nl *c, const char *name, char ifname[IFNAMSIZ])
 {
-	char ifname[IFNAMSIZ];
 	int ret = wt_friendly_find(&c->nl, name, ifname);
 
-	if (ret == -ENOENT || (ret == 0 && !strcmp(ifname, c->name)))
-		return 0;
+	if (ret == 0 && !strcmp(ifname, c->name))
+		return 0; /* keep the device name, maybe the hashed one */
 	if (ret == 0) {
 		wt_err("cannot rename adapter %s to \"%s\": adapter %s has this name", c->name,
 		       name, ifname);
-		ret = -EEXIST;
+		return -EEXIST;
 	}
-	return ret;
+	wt_name_map(name, 0, ifname);
+	return ret == -ENOENT ? 0 : ret;
 }
 
 static int rename_device(struct wt_adapter_nl *c, const char *ifname)
@@ -140,8 +142,7 @@ WINTUN_API bool WintunSetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, const char *
 		goto out;
 	friendly = wt_name_is_friendly(Name);
 	if (friendly) {
-		wt_name_map(Name, 0, ifname);
-		ret = friendly_free_for(&c, Name);
+		ret = friendly_ifname(&c, Name, ifname);
 	} else {
 		snprintf(ifname, sizeof(ifname), "%s", Name);
 	}

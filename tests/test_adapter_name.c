@@ -65,6 +65,7 @@ Test(adapter_name, create_open_and_enumerate_windows_style_name)
 {
 	WINTUN_ADAPTER_HANDLE a = create("Data Center"), b;
 	struct seen seen = { .want = "Data Center" };
+	WINTUN_GUID ga, gb;
 	char alias[256];
 
 	cr_expect_gt(if_nametoindex("Data_Center"), 0, "the device is the mapped name");
@@ -75,6 +76,9 @@ Test(adapter_name, create_open_and_enumerate_windows_style_name)
 	cr_assert_not_null(b, "open by the Windows-style name: %s", strerror(errno));
 	cr_expect_eq(ifindex_of(b), ifindex_of(a));
 	expect_name(b, "Data Center");
+	cr_assert(WintunGetAdapterGUID(a, &ga) && WintunGetAdapterGUID(b, &gb));
+	cr_expect_eq(memcmp(&ga, &gb, sizeof(ga)), 0, "the GUID must survive the name field");
+	cr_expect_neq(ga.Data1 | ga.Data2 | ga.Data3, 0);
 	cr_assert(WintunEnumAdapters("Test", look_for, (intptr_t)&seen));
 	cr_expect_eq(seen.count, 1);
 	cr_expect(seen.found, "enumeration must report the friendly name");
@@ -171,4 +175,28 @@ Test(adapter_name, rename_to_and_from_a_windows_style_name)
 	cr_expect(strstr(alias, "name=") == NULL, "alias: %s", alias);
 	cr_expect_null(WintunOpenAdapter("Branch Office"));
 	WintunCloseAdapter(a);
+}
+
+Test(adapter_name, rename_keeps_a_hashed_device_name_and_refuses_a_taken_name)
+{
+	WINTUN_ADAPTER_HANDLE plain = create("Data_Center"), space = create("Data Center");
+	WINTUN_ADAPTER_HANDLE other = create("Other Site");
+	char before[WINTUN_MAX_ADAPTER_NAME];
+	WINTUN_ADAPTER_INFO info = { .Size = sizeof(info) };
+
+	cr_assert(WintunGetAdapterInfo(space, &info));
+	memcpy(before, info.Name, sizeof(before));
+	cr_expect_neq(strcmp(before, "Data_Center"), 0, "the hashed name: %s", before);
+	cr_assert(WintunSetAdapterName(space, "Data Center"), "same name again: %s",
+		  strerror(errno));
+	cr_assert(WintunGetAdapterInfo(space, &info));
+	cr_expect_str_eq(info.Name, before);
+	errno = 0;
+	cr_expect_not(WintunSetAdapterName(other, "Data Center"));
+	cr_expect_eq(errno, EEXIST);
+	cr_expect(wt_test_log_contains("has this name"));
+	expect_name(other, "Other Site");
+	WintunCloseAdapter(other);
+	WintunCloseAdapter(space);
+	WintunCloseAdapter(plain);
 }
