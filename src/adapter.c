@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The adapter handle: create, open, close, and what the engine needs (queues,
- * name, MTU, the session slot).  Configuration is in adapter_config.c,
- * enumeration and cleanup in adapter_enum.c.
+ * The adapter handle: create, open, close.  What the engine needs of it is in
+ * adapter_handle.c and adapter_claim.c, name rules in adapter_name.c,
+ * configuration in adapter_config.c, enumeration and cleanup in
+ * adapter_enum.c.
  */
 #include "adapter.h"
 

@@ -69,8 +69,9 @@ int wt_adapter_netns(struct wintun_adapter *a);
  * adapter's fd).  Returns 0 or a negative errno (logged). */
 int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl);
 
-/* A handle on the existing device @name of the calling thread's namespace,
- * checked to be a Wintun adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
+/* A handle on the existing device @name of the calling thread's namespace
+ * (or on the adapter of that Windows-style name), checked to be a Wintun
+ * adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
 int wt_adapter_open(const char *name, struct wintun_adapter **out);
 
 /* Drop a reference: close the fd and free at the last one (the user's handle
