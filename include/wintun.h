@@ -102,10 +102,39 @@ WINTUN_API uint32_t WintunGetRunningDriverVersion(void);
  * its restart.  WintunCloseAdapter on the handle that created the device
  * deletes the device at once, even if other processes still hold it.
  *
+ * Names: Wintun names adapters like "Data Center"; a Linux interface name
+ * cannot hold a space, '/', ':' (nor '%', a TUNSETIFF template).  A name
+ * with those characters is a Windows-style ("friendly") name: the device
+ * gets a derived interface name -- each such character replaced by '_'
+ * ("Data_Center"), or, if another device holds that name, its first 10
+ * bytes, '-' and 4 hex digits of a hash of the name ("Data_Cente-1a2b") --
+ * and the friendly name is kept with the device in the ifalias, after the
+ * GUID: "wintun type=<TunnelType> guid=<GUID> name=Data Center".
+ * WintunGetAdapterName returns the friendly name, WintunOpenAdapter finds
+ * the adapter by it, WintunEnumAdapters' handles report it, and ip-link shows
+ * the interface name.  Either kind of name is 1 to 15 bytes (IFNAMSIZ - 1:
+ * WintunGetAdapterName must return it in WINTUN_MAX_ADAPTER_NAME bytes),
+ * holds no control character, and is not "." or "..": anything else is
+ * EINVAL with a log line saying why.  Two adapters cannot share a friendly
+ * name (EEXIST).
+ *
  * A handle follows its device by interface index: renaming the device
  * (WintunSetAdapterName, or ip-link) does not invalidate it, and after
  * WintunSetAdapterNetns its configuration functions act in the device's new
  * network namespace.
+ *
+ * One session per adapter, as in Wintun: while a session (WintunStartSession,
+ * WintunStartSessionEx or WintunRegisterRings) runs on a device, starting
+ * another on the same device fails with EBUSY, through any handle, in any
+ * process of any namespace that reaches the device.  A second session would
+ * attach a second TUN queue, and the kernel would give it half the flows.
+ * The claim is an abstract AF_UNIX socket "@wintun/session/<ifindex>" in the
+ * device's namespace (listed by ss -xa): it goes with WintunEndSession or
+ * with the holder's exit or crash, never outlives its process, and is
+ * inherited by a fork() child until that child exits or execs.  It is taken
+ * in the namespace the device is in when the session starts: after
+ * WintunSetAdapterNetns under a running session, a process in the new
+ * namespace is not refused.
  *
  * All adapter functions need CAP_NET_ADMIN in the device's network namespace
  * except where noted (EPERM otherwise).  All are thread-safe: one handle may be
@@ -143,15 +172,19 @@ typedef union WINTUN_NET_LUID {
 /**
  * Creates a new adapter: a TUN device called @Name in the calling thread's
  * network namespace.
- * @Name: the device name: 1 to WINTUN_MAX_ADAPTER_NAME-1 (15) bytes, no '/', ':', '%' or
- * whitespace, not "." or "..".
+ * @Name: the adapter name, 1 to WINTUN_MAX_ADAPTER_NAME-1 (15) bytes, no
+ * control characters, not "." or "..": the device name, or a Windows-style
+ * name with spaces, '/', ':' or '%', which is mapped (see "Names" above).
  * @TunnelType: a free-form tag, 1 to WINTUN_MAX_TUNNEL_TYPE bytes without
  * whitespace (WintunEnumAdapters filters on it).
  * @RequestedGUID: the adapter's GUID, or NULL for a random one.
  * Returns the handle (release it with WintunCloseAdapter, which deletes the
  * device), or NULL with errno:
  *   EINVAL  a NULL/empty/too long/malformed Name or TunnelType;
- *   EEXIST  a network device called Name already exists;
+ *   EEXIST  a network device called Name already exists; for a
+ *           Windows-style Name: an adapter of that name exists, or its
+ *           interface name is held by a TUN device that may be one being
+ *           created, or both its interface names are taken;
  *   EPERM   no CAP_NET_ADMIN;
  *   ENOENT  /dev/net/tun is missing (no tun module);
  *   other   what the kernel reported (ENOMEM, EMFILE...).
@@ -163,10 +196,11 @@ WINTUN_API WINTUN_ADAPTER_HANDLE WintunCreateAdapter(const char *Name, const cha
  * Opens an existing adapter (created by this or another process) by name, in
  * the calling thread's network namespace.  The handle keeps the device alive
  * until WintunCloseAdapter, which does not delete it.
- * @Name: the device name.
+ * @Name: the device name, or the adapter's Windows-style name.
  * Returns the handle, or NULL with errno:
  *   EINVAL   a NULL or malformed Name;
- *   ENOENT   no network device called Name;
+ *   ENOENT   no network device called Name (for a Windows-style name: no
+ *            adapter of that name);
  *   ENOTSUP  the device exists but is not a Wintun adapter (not a
  *            multi-queue TUN device with packet information, or its ifalias
  *            does not start with "wintun type=");
@@ -204,6 +238,12 @@ WINTUN_API bool WintunDeleteDriver(void);
 WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid);
 
 /**
+ * The same as WintunGetAdapterLuid, under Wintun's spelling (what its example
+ * client and language bindings call).  Both names stay exported.
+ */
+WINTUN_API void WintunGetAdapterLUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid);
+
+/**
  * Called by WintunEnumAdapters for each adapter.
  * @Adapter: a handle valid only during the call (do not close it; open the
  * adapter by name to keep one).
@@ -226,7 +266,8 @@ WINTUN_API bool WintunEnumAdapters(const char *TunnelType, WINTUN_ENUM_CALLBACK 
 				   intptr_t Param);
 
 /**
- * Gets the adapter's current device name (it follows renames).  Needs no
+ * Gets the adapter's name: its Windows-style name if it has one (see "Names"
+ * above), else its current device name.  Either follows renames.  Needs no
  * privilege.
  * @Adapter: the handle.
  * @Name: receives the NUL-terminated name.
@@ -241,7 +282,9 @@ WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
  * the adapter stay valid.  Kernels before 6.2 rename only a device that is
  * down.
  * @Adapter: the handle.
- * @Name: the new name, same rules as for WintunCreateAdapter.
+ * @Name: the new name, same rules as for WintunCreateAdapter.  A
+ * Windows-style name renames the device to its first mapping ("Data_Center",
+ * no hashed fallback) and stores the name; a plain name drops a stored one.
  * Returns true, or false with errno: EINVAL (bad name), EEXIST (name taken),
  * EBUSY (the device is up and the kernel is older than 6.2: bring it down
  * first), EPERM, ENODEV (gone).
@@ -274,7 +317,8 @@ typedef struct WINTUN_ADAPTER_INFO {
 	uint32_t Flags;   /**< IFF_* flags as the kernel reports them */
 	bool Up;          /**< administratively up (IFF_UP) */
 	bool Running;     /**< operationally up (IFF_RUNNING) */
-	char Name[WINTUN_MAX_ADAPTER_NAME]; /**< current device name */
+	char Name[WINTUN_MAX_ADAPTER_NAME]; /**< current device (interface) name,
+					      never the Windows-style name */
 } WINTUN_ADAPTER_INFO;
 
 /**
@@ -505,7 +549,8 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * WINTUN_MAX_RING_CAPACITY.
  * Returns the session (end it with WintunEndSession), or NULL with errno:
  *   EINVAL  Adapter is NULL or Capacity is invalid;
- *   EBUSY   the adapter already has a session;
+ *   EBUSY   the adapter's device already has a session, through this or
+ *           another handle, in this or another process (see "Adapters");
  *   ENOMEM, EMFILE  out of memory or descriptors;
  *   EPERM   io_uring is disabled (sysctl kernel.io_uring_disabled), or the
  *           device cannot be attached;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The adapter handle: create, open, close, and what the engine needs (queues,
- * name, MTU, the session slot).  Configuration is in adapter_config.c,
- * enumeration and cleanup in adapter_enum.c.
+ * The adapter handle: create, open, close.  What the engine needs of it is in
+ * adapter_handle.c and adapter_claim.c, name rules in adapter_name.c,
+ * configuration in adapter_config.c, enumeration and cleanup in
+ * adapter_enum.c.
  */
 #include "adapter.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "adapter_id.h"
+#include "adapter_name.h"
 #include "log.h"
 #include "nl_link.h"
 #include "tun.h"
@@ -23,7 +25,7 @@ static struct wintun_adapter *adapter_alloc(void)
 	struct wintun_adapter *a = calloc(1, sizeof(*a));
 
 	if (a)
-		a->fd = -1;
+		a->fd = a->claim_fd = -1;
 	else
 		wt_err("out of memory for an adapter handle");
 	return a;
@@ -50,7 +52,8 @@ static void log_tun_error(int err, const char *op, const char *name)
 }
 
 /* Our own queue: attached with @flags, then detached so that it keeps the
- * device alive without ever receiving a packet. */
+ * device alive without ever receiving a packet.  With IFF_TUN_EXCL, -EEXIST
+ * (not logged) if the name is taken. */
 static int attach_handle_fd(struct wintun_adapter *a, const char *name, int flags,
 			    const char *op)
 {
@@ -61,11 +64,8 @@ static int attach_handle_fd(struct wintun_adapter *a, const char *name, int flag
 		return ret;
 	}
 	ret = wt_tun_set_iff(a->fd, name, flags);
-	if (ret == -EBUSY && (flags & IFF_TUN_EXCL)) {
-		wt_err("cannot create adapter %s: a network device with this name already exists",
-		       name);
-		return -EEXIST;
-	}
+	if (ret == -EBUSY && (flags & IFF_TUN_EXCL))
+		return -EEXIST; /* the caller knows which name it wanted */
 	if (ret) {
 		log_tun_error(ret, op, name);
 		return ret;
@@ -76,8 +76,9 @@ static int attach_handle_fd(struct wintun_adapter *a, const char *name, int flag
 	return ret;
 }
 
-/* Find the new device's ifindex and write the ifalias that marks it ours. */
-static int tag_device(struct wintun_adapter *a, const char *name)
+/* Find the new device's ifindex and write the ifalias that marks it ours,
+ * with @friendly (or NULL) as its Windows-style name. */
+static int tag_device(struct wintun_adapter *a, const char *name, const char *friendly)
 {
 	char alias[WT_IFALIASZ];
 	struct wt_nl_link link;
@@ -93,7 +94,7 @@ static int tag_device(struct wintun_adapter *a, const char *name)
 		goto out;
 	}
 	atomic_store(&a->ifindex, link.ifindex);
-	ret = wt_alias_format(alias, sizeof(alias), a->tunnel_type, &a->guid);
+	ret = wt_alias_format(alias, sizeof(alias), a->tunnel_type, &a->guid, friendly);
 	if (!ret)
 		ret = wt_nl_link_set_alias(&nl, link.ifindex, alias);
 	if (ret)
@@ -103,18 +104,101 @@ out:
 	return ret;
 }
 
+/* A new device called @name (an interface name as it is). */
+static int attach_new(struct wintun_adapter *a, const char *name)
+{
+	int ret = attach_handle_fd(a, name, WT_TUN_FLAGS | IFF_TUN_EXCL, "create adapter");
+
+	if (ret == -EEXIST)
+		wt_err("cannot create adapter %s: a network device with this name already exists",
+		       name);
+	return ret;
+}
+
+/*
+ * May the device that holds @ifname be an adapter called @friendly, or one
+ * being created under that name right now (its ifalias not written yet)?
+ * Then creating @friendly elsewhere would make two adapters of one name.
+ */
+static bool may_be_namesake(const char *ifname, const char *friendly)
+{
+	char found[WINTUN_MAX_ADAPTER_NAME];
+	struct wt_nl_link link;
+	struct wt_nl nl;
+	bool same = true;
+
+	if (wt_nl_open(&nl, -1))
+		return true;
+	if (wt_nl_link_get(&nl, 0, ifname, &link) == 0)
+		same = !strcmp(link.kind, "tun") &&
+		       (!link.alias[0] ||
+			(wt_alias_friendly(link.alias, found) == 0 && !strcmp(found, friendly)));
+	wt_nl_close(&nl);
+	return same;
+}
+
+/* Is there an adapter called @friendly already?  0 (no), or -EEXIST / the
+ * netlink error (logged). */
+static int friendly_unused(const char *friendly)
+{
+	char ifname[IFNAMSIZ];
+	struct wt_nl nl;
+	int ret = wt_nl_open(&nl, -1);
+
+	if (ret)
+		return ret;
+	ret = wt_friendly_find(&nl, friendly, ifname);
+	wt_nl_close(&nl);
+	if (ret == 0) {
+		wt_err("cannot create adapter \"%s\": it already exists (device %s)", friendly,
+		       ifname);
+		return -EEXIST;
+	}
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* A new device for the Windows-style name @friendly: the readable mapping,
+ * or the hashed one if another device holds that; its name into @ifname. */
+static int attach_friendly(struct wintun_adapter *a, const char *friendly, char ifname[IFNAMSIZ])
+{
+	char first[IFNAMSIZ];
+	int ret = friendly_unused(friendly);
+
+	if (ret)
+		return ret;
+	wt_name_map(friendly, 0, first);
+	ret = attach_handle_fd(a, first, WT_TUN_FLAGS | IFF_TUN_EXCL, "create adapter");
+	memcpy(ifname, first, IFNAMSIZ);
+	if (ret != -EEXIST)
+		return ret;
+	if (may_be_namesake(first, friendly)) {
+		wt_err("cannot create adapter \"%s\": its device %s exists already", friendly,
+		       first);
+		return -EEXIST;
+	}
+	wt_name_map(friendly, 1, ifname);
+	ret = attach_handle_fd(a, ifname, WT_TUN_FLAGS | IFF_TUN_EXCL, "create adapter");
+	if (ret == -EEXIST)
+		wt_err("cannot create adapter \"%s\": both its device names, %s and %s, are "
+		       "taken by other devices",
+		       friendly, first, ifname);
+	return ret;
+}
+
 static int adapter_create(const char *name, const char *type, const WINTUN_GUID *guid,
 			  struct wintun_adapter **out)
 {
-	char g[WT_GUID_STRLEN];
+	bool friendly = false;
+	char g[WT_GUID_STRLEN], ifname[IFNAMSIZ];
 	struct wintun_adapter *a;
 	int ret;
 
-	ret = wt_check_name(name, "adapter name");
+	ret = wt_check_adapter_name(name, "adapter name");
 	if (!ret)
 		ret = wt_check_tunnel_type(type);
 	if (ret)
 		return ret;
+	friendly = wt_name_is_friendly(name);
 	a = adapter_alloc();
 	if (!a)
 		return -ENOMEM;
@@ -123,15 +207,21 @@ static int adapter_create(const char *name, const char *type, const WINTUN_GUID 
 		a->guid = *guid;
 	else if ((ret = wt_guid_random(&a->guid)))
 		goto fail;
-	ret = attach_handle_fd(a, name, WT_TUN_FLAGS | IFF_TUN_EXCL, "create adapter");
+	if (friendly) {
+		ret = attach_friendly(a, name, ifname);
+	} else {
+		snprintf(ifname, sizeof(ifname), "%s", name);
+		ret = attach_new(a, name);
+	}
 	if (ret)
 		goto fail;
-	ret = tag_device(a, name);
+	ret = tag_device(a, ifname, friendly ? name : NULL);
 	if (ret)
 		goto fail;
 	a->created = true;
 	wt_guid_format(&a->guid, g);
-	wt_info("created adapter %s (type %s, GUID %s, ifindex %d)", name, type, g,
+	wt_info("created adapter %s%s%s%s (type %s, GUID %s, ifindex %d)", ifname,
+		friendly ? " for \"" : "", friendly ? name : "", friendly ? "\"" : "", type, g,
 		atomic_load(&a->ifindex));
 	*out = a;
 	return 0;
@@ -188,13 +278,33 @@ static int lookup_wintun(const char *name, struct wt_nl_link *link)
 	return ret;
 }
 
+/* The device name of the adapter called @friendly: 0, or -ENOENT (logged). */
+static int find_friendly(const char *friendly, char ifname[IFNAMSIZ])
+{
+	struct wt_nl nl;
+	int ret = wt_nl_open(&nl, -1);
+
+	if (ret)
+		return ret;
+	ret = wt_friendly_find(&nl, friendly, ifname);
+	wt_nl_close(&nl);
+	if (ret == -ENOENT)
+		wt_err("cannot open adapter \"%s\": no adapter has this name", friendly);
+	return ret;
+}
+
 int wt_adapter_open(const char *name, struct wintun_adapter **out)
 {
+	char ifname[IFNAMSIZ];
 	struct wt_nl_link link;
 	struct wintun_adapter *a;
 	int ret;
 
-	ret = wt_check_name(name, "adapter name");
+	ret = wt_check_adapter_name(name, "adapter name");
+	if (!ret && wt_name_is_friendly(name)) {
+		ret = find_friendly(name, ifname);
+		name = ifname;
+	}
 	if (!ret)
 		ret = lookup_wintun(name, &link);
 	if (ret)

@@ -22,6 +22,7 @@ struct wintun_adapter {
 	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
 	bool created;        /* delete the device on close */
 	atomic_bool session; /* a session has claimed the adapter */
+	int claim_fd;        /* the session's device claim (adapter_claim.c), or -1 */
 	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
@@ -45,20 +46,32 @@ int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ]);
 /* Current MTU, read over netlink in the device's namespace.  0 or -errno. */
 int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu);
 
-/* Exclusive session slot: 0, or -EBUSY (logged) if a session already runs on
- * the adapter.  The session holds a reference, so WintunCloseAdapter under a
- * running session does not free the handle under it.  Thread-safe. */
+/*
+ * The one session of a device: 0, or -EBUSY (logged) if a session already
+ * runs on the device, through this handle or any other, in this process or
+ * another.  The claim goes with wt_adapter_release_session or with the
+ * holder's death.  The session holds a reference, so WintunCloseAdapter under
+ * a running session does not free the handle under it.  Thread-safe.
+ * A later multi-queue start, which asks explicitly for an extra queue of a
+ * device whose claim its own process holds, takes a handle reference without
+ * the claim.
+ */
 int wt_adapter_claim_session(struct wintun_adapter *a);
 void wt_adapter_release_session(struct wintun_adapter *a);
 
 /* ---- for the adapter_*.c files ---- */
 
+/* A new fd of the device's network namespace, or -1 (the caller's) when the
+ * kernel will not say. */
+int wt_adapter_netns(struct wintun_adapter *a);
+
 /* A netlink socket in the device's current namespace (TUNGETDEVNETNS on the
  * adapter's fd).  Returns 0 or a negative errno (logged). */
 int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl);
 
-/* A handle on the existing device @name of the calling thread's namespace,
- * checked to be a Wintun adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
+/* A handle on the existing device @name of the calling thread's namespace
+ * (or on the adapter of that Windows-style name), checked to be a Wintun
+ * adapter.  Returns 0 or -ENOENT, -ENOTSUP... (logged). */
 int wt_adapter_open(const char *name, struct wintun_adapter **out);
 
 /* Drop a reference: close the fd and free at the last one (the user's handle

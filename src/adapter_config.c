@@ -7,6 +7,7 @@
 
 #include "adapter.h"
 #include "adapter_id.h"
+#include "adapter_name.h"
 #include "log.h"
 #include "nl_link.h"
 
@@ -79,26 +80,78 @@ WINTUN_API bool WintunSetAdapterGsoMaxSize(WINTUN_ADAPTER_HANDLE Adapter, uint32
 	return ret ? wt_fail_bool(ret) : true;
 }
 
+/* The device name for the Windows-style @name: its first mapping, or the
+ * current one if the adapter has this name already.  Refuse a name that
+ * another adapter of the namespace has: 0, -EEXIST or the netlink error
+ * (logged). */
+static int friendly_ifname(struct wt_adapter_nl *c, const char *name, char ifname[IFNAMSIZ])
+{
+	int ret = wt_friendly_find(&c->nl, name, ifname);
+
+	if (ret == 0 && !strcmp(ifname, c->name))
+		return 0; /* keep the device name, maybe the hashed one */
+	if (ret == 0) {
+		wt_err("cannot rename adapter %s to \"%s\": adapter %s has this name", c->name,
+		       name, ifname);
+		return -EEXIST;
+	}
+	wt_name_map(name, 0, ifname);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int rename_device(struct wt_adapter_nl *c, const char *ifname)
+{
+	char op[64];
+	int ret;
+
+	if (!strcmp(ifname, c->name))
+		return 0;
+	snprintf(op, sizeof(op), "rename adapter %s to", c->name);
+	ret = wt_nl_link_set_name(&c->nl, c->ifindex, ifname);
+	if (ret)
+		wt_nl_log_error(&c->nl, ret, op, ifname);
+	if (ret == -EBUSY)
+		wt_err("adapter %s is up: bring the adapter down to rename it", c->name);
+	return ret;
+}
+
+/* The ifalias again, with the new Windows-style name or without one. */
+static int retag_device(struct wintun_adapter *a, struct wt_adapter_nl *c, const char *friendly)
+{
+	char alias[WT_IFALIASZ];
+	int ret = wt_alias_format(alias, sizeof(alias), a->tunnel_type, &a->guid, friendly);
+
+	if (!ret)
+		ret = wt_nl_link_set_alias(&c->nl, c->ifindex, alias);
+	if (ret)
+		wt_nl_log_error(&c->nl, ret, "set the ifalias of", c->name);
+	return ret;
+}
+
 WINTUN_API bool WintunSetAdapterName(WINTUN_ADAPTER_HANDLE Adapter, const char *Name)
 {
+	char ifname[IFNAMSIZ];
 	struct wt_adapter_nl c;
-	char op[64];
+	bool friendly;
 	int ret = wt_adapter_nl_begin(Adapter, "WintunSetAdapterName", &c);
 
 	if (ret)
 		return wt_fail_bool(ret);
-	ret = wt_check_name(Name, "new adapter name");
-	if (ret) {
-		wt_nl_close(&c.nl);
-		return wt_fail_bool(ret);
-	}
-	snprintf(op, sizeof(op), "rename adapter %s to", c.name);
-	ret = wt_nl_link_set_name(&c.nl, c.ifindex, Name);
+	ret = wt_check_adapter_name(Name, "new adapter name");
 	if (ret)
-		wt_nl_log_error(&c.nl, ret, op, Name);
+		goto out;
+	friendly = wt_name_is_friendly(Name);
+	if (friendly) {
+		ret = friendly_ifname(&c, Name, ifname);
+	} else {
+		snprintf(ifname, sizeof(ifname), "%s", Name);
+	}
+	if (!ret)
+		ret = rename_device(&c, ifname);
+	if (!ret)
+		ret = retag_device(Adapter, &c, friendly ? Name : NULL);
+out:
 	wt_nl_close(&c.nl);
-	if (ret == -EBUSY)
-		wt_err("adapter %s is up: bring the adapter down to rename it", c.name);
 	return ret ? wt_fail_bool(ret) : true;
 }
 

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the rest of the library asks of an adapter handle: where the device is
- * now (name, ifindex, namespace), new queues for the engine, the MTU and the
- * session slot.
+ * now (name, ifindex, namespace), new queues for the engine and the MTU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 
 #include <sys/ioctl.h>
 #include "adapter.h"
+#include "adapter_name.h"
 #include "log.h"
 #include "nl_link.h"
 #include "tun.h"
@@ -48,7 +48,7 @@ const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8]
 /* The device's namespace, or -1 (the caller's) when the kernel will not say:
  * TUNGETDEVNETNS needs CAP_NET_ADMIN, which an unprivileged caller lacks, and
  * such a caller cannot have moved the device anyway. */
-static int device_netns(struct wintun_adapter *a)
+int wt_adapter_netns(struct wintun_adapter *a)
 {
 	int ns = wt_tun_netns(a->fd);
 
@@ -57,7 +57,7 @@ static int device_netns(struct wintun_adapter *a)
 
 int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl)
 {
-	int ns = device_netns(a);
+	int ns = wt_adapter_netns(a);
 	int ret = wt_nl_open(nl, ns);
 
 	if (ns >= 0)
@@ -124,7 +124,7 @@ int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 	ret = wt_adapter_name(a, name);
 	if (ret)
 		return ret;
-	ns = device_netns(a);
+	ns = wt_adapter_netns(a);
 	ret = wt_tun_open(ns, O_RDWR | O_NONBLOCK | O_CLOEXEC, fd);
 	if (ret) {
 		wt_err("cannot open /dev/net/tun for a queue of %s: %s", name, strerror(-ret));
@@ -172,25 +172,6 @@ int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu)
 	return ret;
 }
 
-int wt_adapter_claim_session(struct wintun_adapter *a)
-{
-	char name[IFNAMSIZ + 8];
-	bool expected = false;
-
-	if (atomic_compare_exchange_strong(&a->session, &expected, true)) {
-		atomic_fetch_add(&a->extra_refs, 1);
-		return 0;
-	}
-	wt_err("adapter %s already has a session running", wt_adapter_log_name(a, name));
-	return -EBUSY;
-}
-
-void wt_adapter_release_session(struct wintun_adapter *a)
-{
-	atomic_store(&a->session, false);
-	wt_adapter_free(a); /* the session's reference */
-}
-
 WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
 {
 	if (!Adapter || !Luid) {
@@ -201,6 +182,13 @@ WINTUN_API void WintunGetAdapterLuid(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_L
 	Luid->Value = 0;
 	Luid->Info.NetLuidIndex = (uint64_t)wt_adapter_ifindex(Adapter) & 0xffffff;
 	Luid->Info.IfType = 53; /* IF_TYPE_PROP_VIRTUAL */
+}
+
+/* Wintun's own spelling: its example client and language bindings call this
+ * name, so a port links unchanged. */
+WINTUN_API void WintunGetAdapterLUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_NET_LUID *Luid)
+{
+	WintunGetAdapterLuid(Adapter, Luid);
 }
 
 int wt_adapter_nl_begin(struct wintun_adapter *a, const char *fn, struct wt_adapter_nl *c)
@@ -224,6 +212,20 @@ int wt_adapter_nl_end(struct wt_adapter_nl *c, int ret, const char *op)
 
 _Static_assert(WINTUN_MAX_ADAPTER_NAME == IFNAMSIZ, "public name size must be IFNAMSIZ");
 
+/* Replace @name by the adapter's Windows-style name if it has one.  Read
+ * from the device each time, so a rename by another process shows. */
+static void friendly_name(struct wintun_adapter *a, char name[WINTUN_MAX_ADAPTER_NAME])
+{
+	struct wt_nl_link link;
+	struct wt_nl nl;
+
+	if (wt_adapter_nl_open(a, &nl))
+		return;
+	if (wt_nl_link_get(&nl, wt_adapter_ifindex(a), NULL, &link) == 0)
+		wt_alias_friendly(link.alias, name);
+	wt_nl_close(&nl);
+}
+
 WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
 				     char Name[WINTUN_MAX_ADAPTER_NAME])
 {
@@ -234,8 +236,10 @@ WINTUN_API bool WintunGetAdapterName(WINTUN_ADAPTER_HANDLE Adapter,
 		return wt_fail_bool(-EINVAL);
 	}
 	ret = wt_adapter_name(Adapter, Name);
-
-	return ret ? wt_fail_bool(ret) : true;
+	if (ret)
+		return wt_fail_bool(ret);
+	friendly_name(Adapter, Name);
+	return true;
 }
 
 WINTUN_API bool WintunGetAdapterGUID(WINTUN_ADAPTER_HANDLE Adapter, WINTUN_GUID *Guid)

@@ -3,46 +3,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "log.h"
-
-/* Characters the kernel rejects in a device name (dev_valid_name), plus '%',
- * which TUNSETIFF would expand as a name template ("wt%d" -> "wt0"). */
-static bool bad_name_char(unsigned char c)
-{
-	return c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f;
-}
-
-int wt_check_name(const char *name, const char *what)
-{
-	size_t len;
-
-	if (!name || !*name) {
-		wt_err("%s is %s", what, name ? "empty" : "NULL");
-		return -EINVAL;
-	}
-	len = strnlen(name, IFNAMSIZ);
-	if (len >= IFNAMSIZ) {
-		wt_err("%s \"%.*s...\" is too long (at most %d bytes)", what, IFNAMSIZ - 1, name,
-		       IFNAMSIZ - 1);
-		return -EINVAL;
-	}
-	if (!strcmp(name, ".") || !strcmp(name, "..")) {
-		wt_err("%s \"%s\" is not allowed", what, name);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (bad_name_char((unsigned char)name[i])) {
-			wt_err("%s \"%s\" contains '/', ':', '%%' or whitespace", what, name);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
 
 int wt_check_tunnel_type(const char *type)
 {
@@ -91,13 +56,15 @@ void wt_guid_format(const WINTUN_GUID *g, char buf[WT_GUID_STRLEN])
 		 g->Data4[4], g->Data4[5], g->Data4[6], g->Data4[7]);
 }
 
-int wt_alias_format(char *buf, size_t size, const char *type, const WINTUN_GUID *guid)
+int wt_alias_format(char *buf, size_t size, const char *type, const WINTUN_GUID *guid,
+		    const char *friendly)
 {
 	char g[WT_GUID_STRLEN];
 	int n;
 
 	wt_guid_format(guid, g);
-	n = snprintf(buf, size, WT_ALIAS_PREFIX "%s guid=%s", type, g);
+	n = snprintf(buf, size, WT_ALIAS_PREFIX "%s guid=%s%s%s", type, g,
+		     friendly ? WT_ALIAS_NAME : "", friendly ? friendly : "");
 	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
 }
 

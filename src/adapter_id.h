@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What identifies an adapter: its name rules, its tunnel type and GUID, and
- * the ifalias "wintun type=<type> guid=<GUID>" that keeps both with the
- * device.
+ * What identifies an adapter: its tunnel type, its GUID, and the ifalias
+ * "wintun type=<type> guid=<GUID>[ name=<friendly name>]" that keeps them
+ * with the device.  Name rules are in adapter_name.h.
  */
 #ifndef WINTUN_ADAPTER_ID_H
 #define WINTUN_ADAPTER_ID_H
@@ -13,10 +13,7 @@
 #include "wintun.h"
 
 #define WT_ALIAS_PREFIX "wintun type="
-
-/* Check a device name (@what: "adapter name" for the log).  0 or -EINVAL
- * with a log line saying what is wrong. */
-int wt_check_name(const char *name, const char *what);
+#define WT_ALIAS_NAME " name=" /* the last field: the rest of the alias */
 
 /* Check a tunnel type.  0 or -EINVAL (logged). */
 int wt_check_tunnel_type(const char *type);
@@ -28,8 +25,11 @@ int wt_guid_random(WINTUN_GUID *guid);
 #define WT_GUID_STRLEN 39
 void wt_guid_format(const WINTUN_GUID *guid, char buf[WT_GUID_STRLEN]);
 
-/* Build the ifalias into @buf of @size.  Returns 0 or -EINVAL if it does not fit. */
-int wt_alias_format(char *buf, size_t size, const char *type, const WINTUN_GUID *guid);
+/* Build the ifalias into @buf of @size, with " name=@friendly" last unless
+ * @friendly is NULL (see adapter_name.h).  Returns 0 or -EINVAL if it does
+ * not fit. */
+int wt_alias_format(char *buf, size_t size, const char *type, const WINTUN_GUID *guid,
+		    const char *friendly);
 
 /* True if @alias marks a Wintun adapter. */
 bool wt_alias_is_wintun(const char *alias);

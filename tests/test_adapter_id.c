@@ -8,6 +8,7 @@
 
 #include "helpers.h"
 #include "src/adapter_id.h"
+#include "src/adapter_name.h"
 #include "src/nl_addr.h"
 
 Test(adapter_id, guid_and_alias_round_trip)
@@ -18,7 +19,7 @@ Test(adapter_id, guid_and_alias_round_trip)
 
 	wt_guid_format(&g, text);
 	cr_expect_str_eq(text, "{01234567-89AB-CDEF-0001-0203040506FF}");
-	cr_assert_eq(wt_alias_format(alias, sizeof(alias), "WireGuard", &g), 0);
+	cr_assert_eq(wt_alias_format(alias, sizeof(alias), "WireGuard", &g, NULL), 0);
 	cr_expect_str_eq(alias, "wintun type=WireGuard guid={01234567-89AB-CDEF-0001-0203040506FF}");
 	cr_expect(wt_alias_is_wintun(alias));
 	cr_assert_eq(wt_alias_parse(alias, type, &back), 0);
@@ -57,12 +58,12 @@ Test(adapter_id, random_guids_differ)
 Test(adapter_id, name_rules)
 {
 	wt_test_log_capture();
-	cr_expect_eq(wt_check_name("wt0", "adapter name"), 0);
-	cr_expect_eq(wt_check_name("a-b_c.d", "adapter name"), 0);
-	cr_expect_eq(wt_check_name("abcdefghijklmnop", "adapter name"), -EINVAL);
+	cr_expect_eq(wt_check_adapter_name("wt0", "adapter name"), 0);
+	cr_expect_eq(wt_check_adapter_name("a-b_c.d", "adapter name"), 0);
+	cr_expect_eq(wt_check_adapter_name("abcdefghijklmnop", "adapter name"), -EINVAL);
 	cr_expect(wt_test_log_contains("at most 15 bytes"));
-	cr_expect_eq(wt_check_name(".", "adapter name"), -EINVAL);
-	cr_expect_eq(wt_check_name("a\x7f", "adapter name"), -EINVAL);
+	cr_expect_eq(wt_check_adapter_name(".", "adapter name"), -EINVAL);
+	cr_expect_eq(wt_check_adapter_name("a\x7f", "adapter name"), -EINVAL);
 	cr_expect_eq(wt_check_tunnel_type("Wintun"), 0);
 	cr_expect_eq(wt_check_tunnel_type("a\nb"), -EINVAL);
 }
@@ -95,4 +96,32 @@ Test(adapter_id, cidr_parse)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_eq(wt_cidr_parse(bad[i], &c), -EINVAL, "\"%s\" must be rejected", bad[i]);
 	cr_expect_eq(wt_ip_parse("fd00::2", AF_INET, &c), -EINVAL, "family mismatch");
+}
+
+Test(adapter_id, windows_style_names_map_deterministically)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ], alias[256], friendly[WINTUN_MAX_ADAPTER_NAME];
+	const WINTUN_GUID g = { 1, 2, 3, { 4 } };
+
+	wt_test_log_capture();
+	cr_expect(wt_name_is_friendly("Data Center"));
+	cr_expect(!wt_name_is_friendly("wt0"));
+	cr_expect_eq(wt_check_adapter_name("a:b/c%d e", "adapter name"), 0);
+	wt_name_map("a:b/c%d e", 0, a);
+	cr_expect_str_eq(a, "a_b_c_d_e");
+	wt_name_map("Data Center", 1, a);
+	wt_name_map("Data Center", 1, b);
+	cr_expect_str_eq(a, b, "the same name must map the same way");
+	cr_expect_eq(strlen(a), 15);
+	cr_expect_eq(strncmp(a, "Data_Cente-", 11), 0, "%s", a);
+	wt_name_map("Data/Center", 1, b);
+	cr_expect_str_neq(a, b, "namesakes after mapping differ by the hash");
+	/* A multi-byte character is not cut in two. */
+	wt_name_map("Ca \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 1, a);
+	cr_expect_eq(strncmp(a, "Ca_\xc3\xa9\xc3\xa9\xc3\xa9-", 10), 0, "%s", a);
+	cr_assert_eq(wt_alias_format(alias, sizeof(alias), "VPN", &g, "Data Center"), 0);
+	cr_assert_eq(wt_alias_friendly(alias, friendly), 0);
+	cr_expect_str_eq(friendly, "Data Center");
+	cr_assert_eq(wt_alias_format(alias, sizeof(alias), "VPN", &g, NULL), 0);
+	cr_expect_eq(wt_alias_friendly(alias, friendly), -ENOENT);
 }
