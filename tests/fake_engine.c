@@ -85,8 +85,10 @@ static void wait_for_client(struct fake_engine *fe, uint32_t rhead)
 	if (!wt_ring_arm(s->rings.desc.Receive.Ring, rhead))
 		return;
 	fe->sleeps++;
-	if (poll(&pfd, 1, 20) > 0)
+	if (poll(&pfd, 1, FAKE_ENGINE_IDLE_MS) > 0)
 		wt_event_drain(pfd.fd);
+	else if (wt_load_acquire(&s->rings.desc.Receive.Ring->Tail) != rhead)
+		fe->lost_wakeups++; /* armed, yet the client published unseen */
 }
 
 static void *fake_engine_main(void *arg)
@@ -133,5 +135,7 @@ void fake_engine_start(struct fake_engine *fe, struct wintun_session *s, bool pa
 void fake_engine_stop(struct fake_engine *fe)
 {
 	atomic_store(&fe->stop, true);
+	/* Ends a sleep now rather than after FAKE_ENGINE_IDLE_MS. */
+	wt_event_signal(fe->session->rings.desc.Receive.TailMoved);
 	pthread_join(fe->thread, NULL);
 }

@@ -15,6 +15,13 @@
 
 struct wintun_session;
 
+/*
+ * How long the engine sleeps when the Receive ring is empty.  Long on
+ * purpose: a lost wake-up must not be rescued by a timeout within the test's
+ * run, but show as a stall that the test detects.
+ */
+#define FAKE_ENGINE_IDLE_MS 10000
+
 struct fake_engine {
 	struct wintun_session *session;
 	bool pads;              /* insert pseudo-random pad records */
@@ -23,6 +30,7 @@ struct fake_engine {
 	uint64_t forwarded;
 	uint64_t pads_written;
 	uint64_t sleeps;
+	uint64_t lost_wakeups;  /* sleeps that timed out with the ring not empty */
 };
 
 void fake_engine_start(struct fake_engine *fe, struct wintun_session *s, bool pads);

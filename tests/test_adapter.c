@@ -392,6 +392,7 @@ Test(adapter, session_slot_is_exclusive)
 	WintunCloseAdapter(a); /* allowed with a claimed session, with a warning */
 	cr_expect(wt_test_log_contains("while a session is running"));
 	cr_expect_eq(if_nametoindex("wt0"), 0);
+	wt_adapter_release_session(a); /* the session ends last: frees the handle */
 }
 
 /* A UDP datagram routed into the adapter reaches the queue fd with the 4-byte

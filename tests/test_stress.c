@@ -3,7 +3,9 @@
  * Concurrency stress for the client side against a thread that plays the
  * engine: many senders and receivers, and the Alertable handshake in both
  * directions.  A lost wake-up is detected directly (a wait timed out although
- * the ring held data), so the tests fail fast instead of hanging.
+ * the ring held data), so the tests fail fast instead of hanging.  In the
+ * many-sender runs every wait is long (STALL_SEC): a short timeout would
+ * rescue a lost wake-up unseen, a long one turns it into a stall.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -29,10 +31,15 @@ struct mpmc {
 	atomic_uint bad;
 	atomic_uint out_of_order;
 	atomic_bool stalled; /* no progress for STALL_SEC: give up, report losses */
+	atomic_uint lost_wakeups; /* a receiver slept STALL_SEC beside a packet */
 	atomic_uchar seen[STREAMS][PER_STREAM];
 };
 
+/* Generous: only a lost wake-up (or a machine stopped for this long) leaves
+ * every receiver without a packet for a whole wait. */
 #define STALL_SEC 10
+/* The last packets: one per receiver, each ends the receiver that takes it. */
+#define END_STREAM STREAMS
 
 static double now_sec(void)
 {
@@ -77,6 +84,22 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+/* Sleep until a packet arrives; a whole STALL_SEC in which no receiver got
+ * one is a stall (the engine's side of it is counted in fake_engine). */
+static void wait_long(struct mpmc *m)
+{
+	uint32_t before = atomic_load(&m->received);
+
+	if (WintunWaitForPacket(m->s, STALL_SEC * 1000))
+		return;
+	cr_assert_eq(errno, ETIMEDOUT, "wait: %s", strerror(errno));
+	if (atomic_load(&m->received) != before)
+		return; /* others were busy receiving */
+	if (WintunIsPacketAvailable(m->s))
+		atomic_fetch_add(&m->lost_wakeups, 1);
+	atomic_store(&m->stalled, true);
+}
+
 static void *receiver(void *arg)
 {
 	struct worker *w = arg;
@@ -84,20 +107,19 @@ static void *receiver(void *arg)
 	uint32_t last[STREAMS];
 	bool any[STREAMS] = { false };
 
-	double progress = now_sec();
-
-	while (atomic_load(&m->received) < STREAMS * PER_STREAM && !atomic_load(&m->stalled)) {
+	while (!atomic_load(&m->stalled)) {
 		uint32_t len, stream, seq;
 		uint8_t *p = WintunReceivePacket(m->s, &len);
 
 		if (!p) {
 			cr_assert_eq(errno, EAGAIN, "receive: %s", strerror(errno));
-			if (now_sec() - progress > STALL_SEC)
-				atomic_store(&m->stalled, true);
-			WintunWaitForPacket(m->s, 50);
+			wait_long(m);
 			continue;
 		}
-		progress = now_sec();
+		if (wt_test_payload_check(p, len, &stream, &seq) && stream == END_STREAM) {
+			WintunReleaseReceivePacket(m->s, p);
+			break;
+		}
 		if (!wt_test_payload_check(p, len, &stream, &seq) || stream >= STREAMS ||
 		    seq >= PER_STREAM || len != size_for(stream, seq)) {
 			atomic_fetch_add(&m->bad, 1);
@@ -115,6 +137,27 @@ static void *receiver(void *arg)
 		atomic_fetch_add(&m->received, 1);
 	}
 	return NULL;
+}
+
+/* After every sender's last packet: one end packet per receiver. */
+static void send_ends(struct mpmc *m, unsigned receivers)
+{
+	double progress = now_sec();
+
+	for (uint32_t i = 0; i < receivers && !atomic_load(&m->stalled);) {
+		uint8_t *p = WintunAllocateSendPacket(m->s, 12);
+
+		if (!p) {
+			cr_assert_eq(errno, ENOBUFS);
+			if (now_sec() - progress > STALL_SEC)
+				atomic_store(&m->stalled, true);
+			sched_yield();
+			continue;
+		}
+		wt_test_payload_fill(p, 12, END_STREAM, i);
+		WintunSendPacket(m->s, p);
+		i++;
+	}
 }
 
 static void run_mpmc(unsigned senders, unsigned receivers, bool pads)
@@ -141,10 +184,15 @@ static void run_mpmc(unsigned senders, unsigned receivers, bool pads)
 		sender(&ws[i]);
 	for (unsigned i = 0; i < senders; i++)
 		pthread_join(ts[i], NULL);
+	send_ends(&m, receivers);
 	for (unsigned i = 0; i < receivers; i++)
 		pthread_join(tr[i], NULL);
 	fake_engine_stop(&fe);
-	cr_expect_not(atomic_load(&m.stalled), "no progress for %d s", STALL_SEC);
+	cr_expect_not(atomic_load(&m.stalled),
+		      "no progress for %d s: lost wake-ups: %u by the receivers, %llu by the engine",
+		      STALL_SEC, atomic_load(&m.lost_wakeups), (unsigned long long)fe.lost_wakeups);
+	cr_expect_eq(fe.lost_wakeups, 0, "%llu lost wake-ups of the engine",
+		     (unsigned long long)fe.lost_wakeups);
 	cr_expect_eq(atomic_load(&m.bad), 0, "corrupt or duplicate packets");
 	cr_expect_eq(atomic_load(&m.out_of_order), 0, "packets out of order");
 	for (unsigned st = 0; st < STREAMS; st++)
