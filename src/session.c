@@ -171,6 +171,7 @@ void wt_session_init_client(struct wintun_session *s)
 
 	pthread_mutex_init(&s->send.lock, NULL);
 	pthread_mutex_init(&s->recv.lock, NULL);
+	pthread_cond_init(&s->send.waiters_left, NULL);
 	/* A raw registration may start with indexes other than 0. */
 	s->send.head = s->send.head_release = wt_load_relaxed(&send->Head);
 	s->recv.tail = s->recv.tail_release = wt_load_relaxed(&recv->Tail);
@@ -202,5 +203,6 @@ void wt_session_destroy(struct wintun_session *s)
 	wt_ring_pair_free(&s->rings);
 	pthread_mutex_destroy(&s->send.lock);
 	pthread_mutex_destroy(&s->recv.lock);
+	pthread_cond_destroy(&s->send.waiters_left);
 	free(s);
 }

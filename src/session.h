@@ -32,6 +32,8 @@ struct wt_send_consumer {
 	uint32_t head_release; /* first record not released yet */
 	uint32_t outstanding;  /* records (packets and pads) handed out, not released */
 	int stop_errno;        /* why it stopped: ESHUTDOWN or EBADMSG */
+	unsigned waiters;      /* threads inside WintunWaitForPacket */
+	pthread_cond_t waiters_left; /* signalled when waiters drops to 0 */
 };
 
 /* Client side of the Receive ring (the client produces). */
@@ -53,7 +55,6 @@ struct wintun_session {
 	struct wt_port *port;     /* this session's state inside that engine */
 	struct wt_port_stats stats;
 	int tun_fd;               /* owned; -1 for a session without a device */
-	atomic_uint waiters;      /* threads inside WintunWaitForPacket */
 	uint32_t offloads;        /* offload mode: WINTUN_OFFLOAD_* that are on */
 	bool vnet_hdr;            /* offload mode: records start with a virtio_net_hdr */
 	struct wintun_adapter *adapter;
@@ -85,6 +86,10 @@ void wt_session_destroy(struct wintun_session *session);
 
 /* Initialise the client-side state from the rings' current indexes. */
 void wt_session_init_client(struct wintun_session *s);
+
+/* Block until no thread is inside WintunWaitForPacket any more (the rings
+ * must be closed already, so that they all return). */
+void wt_session_wait_for_waiters(struct wintun_session *s);
 
 /* Engine side, when a session ends: mark both rings closed and wake the
  * client (Send.Tail = Receive.Head = SENTINEL). */

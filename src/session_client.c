@@ -24,7 +24,24 @@ static int send_stop_locked(struct wintun_session *s, int err)
 		wt_store_release(&s->rings.desc.Send.Ring->Head, WINTUN_RING_SENTINEL);
 	}
 	s->send.stop_errno = err;
+	/* The stop is sticky: from now on nothing here drains the event, and
+	 * this signal replaces one an earlier drain may have taken, so every
+	 * waiter and every poller of the event wakes up and sees the stop. */
+	wt_event_signal(s->rings.desc.Send.TailMoved);
 	return -err;
+}
+
+/*
+ * The ring is empty at @tail: reset the event (Windows' read-wait event is an
+ * auto-reset event, and a client that only polls it must not find it
+ * readable again), then arm the wake-up.  Draining first loses nothing: a
+ * publish after the drain sees Alertable (full fences, wt_ring_arm) and
+ * signals again.  Returns true if the ring is still empty.
+ */
+static bool send_reset_and_arm_locked(struct wintun_session *s, uint32_t tail)
+{
+	wt_event_drain(s->rings.desc.Send.TailMoved);
+	return wt_ring_arm(s->rings.desc.Send.Ring, tail);
 }
 
 /* Pads the engine left are freed at once when no packet before them is still
@@ -66,7 +83,7 @@ static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint3
 			return send_stop_locked(s, EBADMSG);
 		}
 		if (s->send.head == tail) {
-			if (!arm || wt_ring_arm(ring, tail))
+			if (!arm || send_reset_and_arm_locked(s, tail))
 				return -EAGAIN;
 			tail = wt_load_acquire(&ring->Tail); /* moved while arming */
 			continue;
@@ -223,10 +240,23 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Millisecon
 		return wt_fail_bool(-EINVAL);
 	}
 	/* WintunEndSession waits for us to leave before freeing the session. */
-	atomic_fetch_add(&s->waiters, 1);
+	pthread_mutex_lock(&s->send.lock);
+	s->send.waiters++;
+	pthread_mutex_unlock(&s->send.lock);
 	ret = wait_for_packet(s, Milliseconds, deadline);
-	atomic_fetch_sub(&s->waiters, 1);
+	pthread_mutex_lock(&s->send.lock);
+	if (--s->send.waiters == 0)
+		pthread_cond_broadcast(&s->send.waiters_left);
+	pthread_mutex_unlock(&s->send.lock);
 	return ret ? wt_fail_bool(ret) : true;
+}
+
+void wt_session_wait_for_waiters(struct wintun_session *s)
+{
+	pthread_mutex_lock(&s->send.lock);
+	while (s->send.waiters)
+		pthread_cond_wait(&s->send.waiters_left, &s->send.lock);
+	pthread_mutex_unlock(&s->send.lock);
 }
 
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
@@ -247,11 +277,11 @@ static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int6
 		timeout = remaining_ms(deadline);
 		if (timeout == 0)
 			return -ETIMEDOUT;
-		ret = poll(&pfd, 1, timeout);
-		if (ret < 0 && errno != EINTR)
+		/* No drain after the wake-up: the next peek resets the event if
+		 * the ring is empty again, and never once the session stopped
+		 * (other waiters and pollers must see that too). */
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0)
-			wt_event_drain(pfd.fd);
 	}
 }
 

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,105 @@ Test(session_api, spin_defaults_by_mode)
 		WintunEndSession(s);
 		WintunCloseAdapter(a);
 	}
+}
+
+struct waiter {
+	WINTUN_SESSION_HANDLE s;
+	pthread_t thread;
+	bool ret;
+	int err;
+};
+
+static void *wait_forever(void *arg)
+{
+	struct waiter *w = arg;
+
+	errno = 0;
+	w->ret = WintunWaitForPacket(w->s, UINT32_MAX);
+	w->err = errno;
+	return NULL;
+}
+
+struct poller {
+	int fd; /* a dup of the event: stays open after the session freed its own */
+	pthread_t thread;
+	atomic_bool polling;
+	int ret;
+	short revents;
+};
+
+/* A client that waits on the event itself (Windows style: poll, no read). */
+static void *poll_event(void *arg)
+{
+	struct poller *pl = arg;
+	struct pollfd pfd = { .fd = pl->fd, .events = POLLIN };
+
+	atomic_store(&pl->polling, true);
+	pl->ret = poll(&pfd, 1, 10000); /* a hang guard only */
+	pl->revents = pfd.revents;
+	return NULL;
+}
+
+static unsigned waiters_inside(WINTUN_SESSION_HANDLE s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->send.lock);
+	n = s->send.waiters;
+	pthread_mutex_unlock(&s->send.lock);
+	return n;
+}
+
+/* One round: @n threads in WintunWaitForPacket and one poller of the event
+ * when the session ends; all must return, with ESHUTDOWN. */
+static void end_under_waiters(WINTUN_ADAPTER_HANDLE a, unsigned n, unsigned round)
+{
+	struct waiter w[8];
+	struct poller pl = { .ret = -2 };
+	WINTUN_SESSION_HANDLE s = WintunStartSession(a, 0x20000);
+	struct pollfd again;
+	uint32_t len;
+
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	cr_assert_null(WintunReceivePacket(s, &len)); /* the device is down: empty */
+	pl.fd = dup(WintunGetReadWaitEvent(s));
+	cr_assert_geq(pl.fd, 0);
+	for (unsigned i = 0; i < n; i++) {
+		w[i] = (struct waiter){ .s = s };
+		pthread_create(&w[i].thread, NULL, wait_forever, &w[i]);
+	}
+	pthread_create(&pl.thread, NULL, poll_event, &pl);
+	while (waiters_inside(s) < n || !atomic_load(&pl.polling))
+		usleep(100);
+	/* Vary where the end lands: some threads asleep, some about to be. */
+	usleep((round * 397u) % 2000u);
+	WintunEndSession(s); /* returns only once every waiter left */
+	for (unsigned i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		cr_expect_not(w[i].ret);
+		cr_expect_eq(w[i].err, ESHUTDOWN, "%u waiters, round %u: waiter %u errno %d", n,
+			     round, i, w[i].err);
+	}
+	pthread_join(pl.thread, NULL);
+	cr_expect_eq(pl.ret, 1, "%u waiters, round %u: the poller got %d", n, round, pl.ret);
+	cr_expect(pl.revents & POLLIN);
+	again = (struct pollfd){ .fd = pl.fd, .events = POLLIN };
+	cr_expect_eq(poll(&again, 1, 0), 1, "the end leaves the event readable");
+	close(pl.fd);
+}
+
+/* Issue #11, defect 2: the end is sticky, every waiter and poller sees it. */
+Test(session_api, end_wakes_every_waiter_and_poller)
+{
+	wt_test_enter_netns();
+	/* Left down: no packet from the stack can wake a waiter early. */
+	WINTUN_ADAPTER_HANDLE a = WintunCreateAdapter("wts0", "Test", NULL);
+
+	cr_assert_not_null(a, "create: %s", strerror(errno));
+	for (unsigned n = 1; n <= 8; n++)
+		for (unsigned round = 0; round < 20; round++)
+			end_under_waiters(a, n, round);
+	WintunCloseAdapter(a);
 }
 
 /* A raw-ring client: its own rings and eventfds, the protocol by hand. */
