@@ -16,11 +16,18 @@
 #include "stats.h"
 #include "wintun/ring.h"
 
+/* Where each side starts: the indexes as registration read and checked them,
+ * once.  Nobody reloads them from the (hostile) ring memory to start. */
+struct wt_ring_start {
+	uint32_t send_head, send_tail, recv_head, recv_tail;
+};
+
 /* The rings as the engine sees them; owned by the session or, for a raw ring
  * registration, by the client. */
 struct wt_ring_pair {
 	WINTUN_REGISTER_RINGS desc;
 	uint32_t capacity;
+	struct wt_ring_start start;
 	struct wt_mem send_mem, recv_mem; /* empty when the client owns them */
 	bool own_events;                  /* close the eventfds with the pair */
 };
@@ -67,11 +74,12 @@ struct wintun_session {
 int wt_ring_pair_alloc(struct wt_ring_pair *pair, uint32_t capacity, int numa_node, bool hugepages);
 
 /*
- * Adopt a raw-ring client's registration: check it (capacity, sizes,
- * pointers, indexes, events) and refer to its memory without owning it.
+ * Adopt a raw-ring client's registration: check a snapshot of it (capacity,
+ * sizes, pointers, indexes, events), keep the checked indexes in
+ * pair->start and refer to the client's memory without owning it.
  * Returns 0 or -EINVAL with a log line that says what was wrong.
  */
-int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *desc);
+int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *rings);
 
 void wt_ring_pair_free(struct wt_ring_pair *pair);
 
@@ -84,7 +92,7 @@ int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
 		      struct wintun_session **out);
 void wt_session_destroy(struct wintun_session *session);
 
-/* Initialise the client-side state from the rings' current indexes. */
+/* Initialise the client-side state from the checked start indexes. */
 void wt_session_init_client(struct wintun_session *s);
 
 /* Block until no thread is inside WintunWaitForPacket any more (the rings

@@ -88,7 +88,8 @@ static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint3
 			tail = wt_load_acquire(&ring->Tail); /* moved while arming */
 			continue;
 		}
-		word = wintun_ring_record(ring, s->send.head)->Size;
+		/* Once, atomically: the checked value is the one used. */
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head)->Size);
 		if (!wintun_ring_record_valid(s->send.head, tail, cap, word, true)) {
 			wt_err("send ring: bogus record at %u (size word 0x%08x, tail %u)",
 			       s->send.head, word, tail);
@@ -149,7 +150,7 @@ static bool in_window(uint32_t off, uint32_t from, uint32_t to, uint32_t cap)
 WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
 	WINTUN_RING *ring;
-	uint32_t off, cap;
+	uint32_t off, cap, word = 0;
 
 	if (!s || !Packet) {
 		wt_err("WintunReleaseReceivePacket: %s is NULL", s ? "packet" : "session");
@@ -160,9 +161,11 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 	cap = s->rings.capacity;
 	off = record_offset(ring, cap, Packet);
 	pthread_mutex_lock(&s->send.lock);
+	if (off != UINT32_MAX)
+		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
 	if (off == UINT32_MAX || !s->send.outstanding ||
 	    !in_window(off, s->send.head_release, s->send.head, cap) ||
-	    (wintun_ring_record(ring, off)->Size & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+	    (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
 		pthread_mutex_unlock(&s->send.lock);
 		wt_err("WintunReleaseReceivePacket: %p is not a packet received on this session "
 		       "and not yet released",
@@ -170,10 +173,9 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 		errno = EINVAL;
 		return;
 	}
-	wintun_ring_record(ring, off)->Size |= WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
 	while (s->send.outstanding) {
-		uint32_t word = wintun_ring_record(ring, s->send.head_release)->Size;
-
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head_release)->Size);
 		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
 			break;
 		s->send.head_release = wintun_ring_next(s->send.head_release,
@@ -341,7 +343,7 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 	}
 	rec = wintun_ring_record(ring, s->recv.tail);
 	/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
-	rec->Size = PacketSize | WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&rec->Size, PacketSize | WINTUN_PACKET_CLIENT);
 	s->recv.tail = wintun_ring_next(s->recv.tail, PacketSize, cap);
 	s->recv.outstanding++;
 	pthread_mutex_unlock(&s->recv.lock);
@@ -351,7 +353,7 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
 	WINTUN_RING *ring;
-	uint32_t off, cap, before;
+	uint32_t off, cap, before, word = 0;
 
 	if (!s || !Packet) {
 		wt_err("WintunSendPacket: %s is NULL", s ? "packet" : "session");
@@ -362,9 +364,11 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 	cap = s->rings.capacity;
 	off = record_offset(ring, cap, Packet);
 	pthread_mutex_lock(&s->recv.lock);
+	if (off != UINT32_MAX)
+		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
 	if (off == UINT32_MAX || !s->recv.outstanding ||
 	    !in_window(off, s->recv.tail_release, s->recv.tail, cap) ||
-	    !(wintun_ring_record(ring, off)->Size & WINTUN_PACKET_CLIENT)) {
+	    !(word & WINTUN_PACKET_CLIENT)) {
 		pthread_mutex_unlock(&s->recv.lock);
 		wt_err("WintunSendPacket: %p is not a packet allocated on this session and not "
 		       "yet sent",
@@ -372,14 +376,16 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 		errno = EINVAL;
 		return;
 	}
-	wintun_ring_record(ring, off)->Size &= ~WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
 	before = s->recv.tail_release;
 	while (s->recv.outstanding) {
-		uint32_t word = wintun_ring_record(ring, s->recv.tail_release)->Size;
-
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->recv.tail_release)->Size);
 		if (word & WINTUN_PACKET_CLIENT)
 			break;
-		s->recv.tail_release = wintun_ring_next(s->recv.tail_release, word, cap);
+		/* The length bits only: a scribbled word cannot throw the walk
+		 * further than a record can span. */
+		s->recv.tail_release = wintun_ring_next(s->recv.tail_release,
+							wintun_ring_record_len(word), cap);
 		s->recv.outstanding--;
 	}
 	if (s->recv.tail_release == before) {

@@ -435,8 +435,17 @@ Test(client, adopt_checks_raw_registration)
 	struct wt_ring_pair pair;
 	WINTUN_REGISTER_RINGS desc = s->rings.desc;
 
+	send_ring()->Head = 8;
+	send_ring()->Tail = 16;
+	recv_ring()->Head = 24;
+	recv_ring()->Tail = 32;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), 0);
 	cr_expect_eq(pair.capacity, CAP);
+	/* The checked indexes are kept: nobody reloads them unchecked later. */
+	cr_expect_eq(pair.start.send_head, 8);
+	cr_expect_eq(pair.start.send_tail, 16);
+	cr_expect_eq(pair.start.recv_head, 24);
+	cr_expect_eq(pair.start.recv_tail, 32);
 	cr_expect_eq(wt_ring_pair_adopt(&pair, NULL), -EINVAL);
 	desc.Send.RingSize = 1000;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);

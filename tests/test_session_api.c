@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,4 +391,270 @@ Test(session_api, close_adapter_under_a_session)
 	cr_expect_eq(errno, ESHUTDOWN);
 	WintunEndSession(s);
 	cr_expect_eq(if_nametoindex("wts0"), 0);
+}
+
+/* ---- Issue #11, defect 3: raw rings rewritten while they are used ----- */
+
+static uint32_t xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Half the time a value registration accepts, so that sessions do start. */
+static uint32_t index_value(uint32_t *rng, uint32_t cap)
+{
+	switch (xorshift(rng) % 8) {
+	case 0:
+		return WINTUN_RING_SENTINEL;
+	case 1:
+		return (xorshift(rng) % cap) | 1u; /* unaligned */
+	case 2:
+		return cap + 4u * (xorshift(rng) % 0x8000u); /* past the capacity */
+	case 3:
+		return xorshift(rng); /* anything */
+	default:
+		return (xorshift(rng) % cap) & ~3u;
+	}
+}
+
+static uint32_t size_value(uint32_t *rng)
+{
+	switch (xorshift(rng) % 5) {
+	case 0:
+		return 0xFFFFFFFFu;
+	case 1:
+		return 0x10000u + xorshift(rng) % 0x10000u; /* above 0xFFFF */
+	case 2:
+		return xorshift(rng);
+	default:
+		return xorshift(rng) % 0x10000u;
+	}
+}
+
+struct scribbler {
+	WINTUN_REGISTER_RINGS *r;
+	uint32_t cap, seed;
+	atomic_bool stop;
+	/* 1: every index and Size; 2: only what the client owns (Receive.Tail,
+	 * Send.Head, Receive ring records), so the engine's sentinel in
+	 * Receive.Head stays visible. */
+	atomic_int mode, seen_mode;
+	pthread_t thread;
+};
+
+static void scribble_once(struct scribbler *sc, uint32_t *rng, int mode)
+{
+	WINTUN_RING *send = sc->r->Send.Ring, *recv = sc->r->Receive.Ring;
+	uint32_t off = (xorshift(rng) % sc->cap) & ~3u;
+
+	switch (xorshift(rng) % (mode == 1 ? 6 : 3)) {
+	case 0:
+		wt_store_relaxed(&recv->Tail, index_value(rng, sc->cap));
+		break;
+	case 1:
+		wt_store_relaxed(&send->Head, index_value(rng, sc->cap));
+		break;
+	case 2:
+		wt_store_relaxed(&wintun_ring_record(recv, off)->Size, size_value(rng));
+		break;
+	case 3:
+		wt_store_relaxed(&recv->Head, index_value(rng, sc->cap));
+		break;
+	case 4:
+		wt_store_relaxed(&send->Tail, index_value(rng, sc->cap));
+		break;
+	default:
+		wt_store_relaxed(&wintun_ring_record(send, off)->Size, size_value(rng));
+		break;
+	}
+}
+
+static void *scribble(void *arg)
+{
+	struct scribbler *sc = arg;
+	uint32_t rng = sc->seed | 1u;
+
+	while (!atomic_load(&sc->stop)) {
+		int mode = atomic_load(&sc->mode);
+
+		atomic_store(&sc->seen_mode, mode);
+		scribble_once(sc, &rng, mode);
+		for (unsigned spin = xorshift(&rng) % 2000u; spin; spin--)
+			__asm__ volatile("" ::: "memory");
+	}
+	return NULL;
+}
+
+static void scribbler_start(struct scribbler *sc, WINTUN_REGISTER_RINGS *r, uint32_t cap,
+			    uint32_t seed)
+{
+	*sc = (struct scribbler){ .r = r, .cap = cap, .seed = seed * 2654435761u };
+	atomic_store(&sc->mode, 1);
+	pthread_create(&sc->thread, NULL, scribble, sc);
+}
+
+/* Leave mode 1 for good: returns once the scribbler no longer writes the
+ * engine's indexes. */
+static void scribbler_client_only(struct scribbler *sc)
+{
+	atomic_store(&sc->mode, 2);
+	while (atomic_load(&sc->seen_mode) != 2)
+		sched_yield();
+}
+
+static void scribbler_stop(struct scribbler *sc)
+{
+	atomic_store(&sc->stop, true);
+	pthread_join(sc->thread, NULL);
+}
+
+struct raw_rings {
+	WINTUN_REGISTER_RINGS r;
+	uint32_t cap;
+	size_t size;
+};
+
+static void raw_rings_alloc(struct raw_rings *rr, uint32_t cap)
+{
+	size_t alloc;
+
+	rr->cap = cap;
+	rr->size = wintun_ring_size(cap);
+	alloc = (rr->size + 63) & ~(size_t)63;
+	rr->r.Send.Ring = aligned_alloc(64, alloc);
+	rr->r.Receive.Ring = aligned_alloc(64, alloc);
+	cr_assert(rr->r.Send.Ring && rr->r.Receive.Ring);
+	memset(rr->r.Send.Ring, 0, rr->size);
+	memset(rr->r.Receive.Ring, 0, rr->size);
+	rr->r.Send.RingSize = rr->r.Receive.RingSize = (uint32_t)rr->size;
+	rr->r.Send.TailMoved = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rr->r.Receive.TailMoved = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cr_assert(rr->r.Send.TailMoved >= 0 && rr->r.Receive.TailMoved >= 0);
+}
+
+static void raw_rings_reset(struct raw_rings *rr)
+{
+	memset(rr->r.Send.Ring, 0, sizeof(WINTUN_RING));
+	memset(rr->r.Receive.Ring, 0, sizeof(WINTUN_RING));
+}
+
+static void raw_rings_free(struct raw_rings *rr)
+{
+	close(rr->r.Send.TailMoved);
+	close(rr->r.Receive.TailMoved);
+	free(rr->r.Send.Ring);
+	free(rr->r.Receive.Ring);
+}
+
+/* Traffic through the library on a raw session; every failure the hostile
+ * ring can cause is fine, a crash is not. */
+static void hostile_traffic(WINTUN_SESSION_HANDLE s, const uint8_t *req, unsigned len)
+{
+	for (int i = 0; i < 40; i++) {
+		uint8_t *p = WintunAllocateSendPacket(s, len);
+		uint32_t size;
+
+		if (p) {
+			memcpy(p, req, len);
+			WintunSendPacket(s, p);
+		}
+		while ((p = WintunReceivePacket(s, &size))) {
+			volatile uint8_t sum = 0;
+
+			for (uint32_t k = 0; k < size; k++)
+				sum = (uint8_t)(sum + p[k]); /* ASan checks it is in the ring */
+			WintunReleaseReceivePacket(s, p);
+		}
+		if (errno != EAGAIN)
+			break;
+		WintunWaitForPacket(s, 1);
+	}
+}
+
+static uint64_t tx_drop_bogus(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	return st.Tx.DropBogus;
+}
+
+/* One round: register while a thread rewrites the rings, run traffic, end. */
+static bool hostile_round(WINTUN_ADAPTER_HANDLE a, struct raw_rings *rr, uint32_t round,
+			  const uint8_t *req, unsigned len)
+{
+	struct scribbler sc;
+	WINTUN_SESSION_HANDLE s;
+	uint64_t bogus;
+
+	raw_rings_reset(rr);
+	scribbler_start(&sc, &rr->r, rr->cap, round + 1);
+	s = WintunRegisterRings(a, &rr->r);
+	if (!s) {
+		int err = errno;
+
+		scribbler_stop(&sc);
+		cr_assert_eq(err, EINVAL, "round %u: registration failed with %s", round,
+			     strerror(err));
+		return false;
+	}
+	hostile_traffic(s, req, len); /* still rewriting everything */
+	scribbler_client_only(&sc);
+	bogus = tx_drop_bogus(s);
+	hostile_traffic(s, req, len);
+	scribbler_stop(&sc);
+	/* A bogus record found after the engine's indexes were left alone:
+	 * the engine must have stopped the ring with the sentinel. */
+	if (tx_drop_bogus(s) > bogus)
+		cr_expect_eq(wt_load_acquire(&rr->r.Receive.Ring->Head), WINTUN_RING_SENTINEL,
+			     "round %u: bogus record without the Head sentinel", round);
+	WintunEndSession(s);
+	return true;
+}
+
+/* A clean registration: traffic flows, then a bogus record stops the ring
+ * with Head = SENTINEL (DESIGN.md section 4). */
+static void bogus_record_stops_with_sentinel(WINTUN_ADAPTER_HANDLE a, struct raw_rings *rr)
+{
+	WINTUN_RING *recv = rr->r.Receive.Ring;
+	WINTUN_SESSION_HANDLE s;
+	uint32_t tail;
+
+	raw_rings_reset(rr);
+	s = WintunRegisterRings(a, &rr->r);
+	cr_assert_not_null(s, "%s", strerror(errno));
+	cr_expect(ping_through(s, "10.8.0.2", "10.8.0.1"), "traffic flows on a clean ring");
+	tail = wt_load_relaxed(&recv->Tail);
+	wt_store_relaxed(&wintun_ring_record(recv, tail)->Size, 0x00010000u);
+	wt_ring_publish(recv, wintun_ring_wrap(tail + 8, rr->cap), rr->r.Receive.TailMoved);
+	for (int i = 0; i < 500 && wt_load_acquire(&recv->Head) != WINTUN_RING_SENTINEL; i++)
+		usleep(10000);
+	cr_expect_eq(wt_load_acquire(&recv->Head), WINTUN_RING_SENTINEL);
+	cr_expect_geq(tx_drop_bogus(s), 1);
+	errno = 0;
+	cr_expect_null(WintunAllocateSendPacket(s, 28));
+	cr_expect_eq(errno, EBADMSG);
+	WintunEndSession(s);
+}
+
+Test(session_api, raw_rings_rewritten_while_sessions_start_and_end)
+{
+	struct raw_rings rr;
+	uint8_t req[64];
+	unsigned len, started = 0;
+
+	wt_test_enter_netns();
+	wt_test_log_capture(); /* the bogus-ring complaints are expected */
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	len = nu_echo4(req, "10.8.0.2", "10.8.0.1", 7, 1);
+	raw_rings_alloc(&rr, 0x20000);
+	for (uint32_t round = 0; round < 300; round++)
+		started += hostile_round(a, &rr, round, req, len);
+	cr_expect_gt(started, 0, "no registration got through");
+	bogus_record_stops_with_sentinel(a, &rr);
+	WintunCloseAdapter(a);
+	raw_rings_free(&rr);
 }
