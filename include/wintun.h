@@ -438,7 +438,8 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
  * @Milliseconds: the timeout; UINT32_MAX waits forever; 0 only checks.
  * Returns true when a packet is ready.  Otherwise false with errno:
  *   ETIMEDOUT  nothing arrived in time;
- *   ESHUTDOWN  the session has ended;
+ *   ESHUTDOWN  the session has ended (every thread waiting here returns,
+ *              however many there are);
  *   EBADMSG    the ring content is corrupt;
  *   EINVAL     Session is NULL.
  */
