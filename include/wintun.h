@@ -402,8 +402,10 @@ WINTUN_API bool WintunSetAdapterNetns(WINTUN_ADAPTER_HANDLE Adapter, int NetnsFd
  * virtio_net_hdr then the packet), or NULL with errno:
  *   EINVAL     Session or PacketSize is NULL;
  *   EAGAIN     the ring is empty: wait on WintunGetReadWaitEvent() (or call
- *              WintunWaitForPacket) and try again.  The call has already armed
- *              the wake-up, so waiting right after it cannot miss a packet;
+ *              WintunWaitForPacket) and try again.  On the way the call has
+ *              reset the read-wait event (as Windows resets an auto-reset
+ *              event) and then armed the wake-up, so waiting right after it
+ *              neither misses a packet nor wakes up at once for old ones;
  *   ESHUTDOWN  the session has ended;
  *   EBADMSG    the ring content is corrupt; the ring stays stopped.
  */
@@ -449,8 +451,14 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE Session, const uint8_t *P
  * Returns the session's read-wait event: an eventfd (counter mode,
  * non-blocking) that becomes readable when packets arrive after
  * WintunReceivePacket failed with EAGAIN, and when the session ends.  Poll it
- * (poll, epoll) for POLLIN, then read 8 bytes from it to reset it before
- * calling WintunReceivePacket again.  The descriptor belongs to the session:
+ * (poll, epoll) for POLLIN, then call WintunReceivePacket again.  It behaves
+ * like Windows' auto-reset event: WintunReceivePacket resets it when it finds
+ * the ring empty, so the Wintun README loop ported as is (wait on the event,
+ * never read it) sleeps while the ring is idle.  Reading 8 bytes from it
+ * yourself is harmless and loses no wake-up.  The end of the session is
+ * sticky: from then on the library never resets the event, so every thread
+ * polling it wakes up and sees ESHUTDOWN (as long as no thread reads the
+ * event itself after the end).  The descriptor belongs to the session:
  * do not close it.
  * @Session: the session.
  * Returns the descriptor, or -1 with errno EINVAL for a NULL session.
@@ -474,7 +482,8 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
  * @Milliseconds: the timeout; UINT32_MAX waits forever; 0 only checks.
  * Returns true when a packet is ready.  Otherwise false with errno:
  *   ETIMEDOUT  nothing arrived in time;
- *   ESHUTDOWN  the session has ended;
+ *   ESHUTDOWN  the session has ended (every thread waiting here returns,
+ *              however many there are);
  *   EBADMSG    the ring content is corrupt;
  *   EINVAL     Session is NULL.
  */
@@ -591,9 +600,11 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunRegisterRings(WINTUN_ADAPTER_HANDLE Adapt
 
 /**
  * Ends a session: the engine stops, cancels its I/O, stores the close
- * sentinel (Send.Tail = 0xFFFFFFFF) and signals the read-wait event, so a
- * thread blocked in WintunWaitForPacket returns false with ESHUTDOWN.  Then
- * the rings, the queue and the handle are freed.  No other call may use the
+ * sentinel (Send.Tail = 0xFFFFFFFF) and signals the read-wait event, which
+ * then stays readable: every thread blocked in WintunWaitForPacket returns
+ * false with ESHUTDOWN, and every poller of the event wakes up.  Waits
+ * (without spinning) until the threads inside WintunWaitForPacket have
+ * returned, then frees the rings, the queue and the handle.  No other call may use the
  * handle once this returns; a thread polling the read-wait event itself must
  * stop using the handle when it wakes.
  * @Session: the session; NULL is ignored (errno EINVAL, logged).

@@ -53,13 +53,13 @@ int wt_rx_probe_mtu(struct wt_port *p)
 
 void wt_rx_init(struct wt_port *p, unsigned batch_max)
 {
-	WINTUN_RING *ring = p->rings->desc.Send.Ring;
-
 	p->batch_max = batch_max ? batch_max : WT_RX_BATCH_DEFAULT;
 	if (p->batch_max > WT_RX_BATCH_MAX)
 		p->batch_max = WT_RX_BATCH_MAX;
 	p->batch = p->batch_max < WT_RX_BATCH_START ? p->batch_max : WT_RX_BATCH_START;
-	p->rx_tail = p->rx_next = wt_load_relaxed(&ring->Tail);
+	/* The index registration checked, not a reload the client may have
+	 * changed since (reads land at rx_next). */
+	p->rx_tail = p->rx_next = p->rings->start.send_tail;
 	p->rx_ready = true;
 }
 

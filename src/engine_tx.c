@@ -66,7 +66,9 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
 	uint32_t cap = p->rings->capacity, off = p->tx_walk;
 	WINTUN_PACKET *rec = wintun_ring_record(ring, off);
-	uint32_t word = rec->Size; /* read once: the client may scribble */
+	/* Read once, atomically (a plain load may be repeated): the client
+	 * may scribble. */
+	uint32_t word = wt_load_relaxed(&rec->Size);
 	unsigned slot = (p->tx_first + p->tx_count) % WT_TX_INFLIGHT_MAX;
 	struct wt_tx_entry *ent = &p->tx_fifo[slot];
 	struct tun_pi pi = { 0, 0 };

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "checksum.h"
 #include "engine_internal.h"
 #include "wintun.h"
@@ -208,7 +209,7 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	iov[0] = (struct iovec){ first.rec, sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE + first.len };
 	while (off != tail && n < WT_GRO_MAX_SEGS) {
 		WINTUN_PACKET *rec = wintun_ring_record(ring, off);
-		uint32_t next_word = rec->Size; /* read once, as above */
+		uint32_t next_word = wt_load_relaxed(&rec->Size); /* read once, as above */
 
 		if (!wintun_ring_record_valid(off, tail, cap, next_word, false) ||
 		    !parse_seg(rec, next_word, &s) || !can_follow(&first, &prev, &s, total))

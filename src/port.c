@@ -42,7 +42,9 @@ static int port_new(int tun_fd, struct wt_ring_pair *rings, struct wt_port_stats
 	}
 	wt_rx_init(p, po->batch_max);
 	p->rx_multishot = po->rx_multishot;
-	p->tx_head = p->tx_walk = wt_load_relaxed(&rings->desc.Receive.Ring->Head);
+	/* The index registration checked, not a reload the client may have
+	 * changed since. */
+	p->tx_head = p->tx_walk = rings->start.recv_head;
 	*out = p;
 	return 0;
 close_netdev:

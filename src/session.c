@@ -83,7 +83,10 @@ static int check_event(int fd, const char *which)
 	return 0;
 }
 
-static int check_ring(const WINTUN_RING_DESCRIPTOR *d, const char *which, uint32_t *capacity)
+/* Checks @d (a snapshot, not the caller's struct); the ring's indexes are
+ * read once each, and only the values checked go to *head and *tail. */
+static int check_ring(const WINTUN_RING_DESCRIPTOR *d, const char *which, uint32_t *capacity,
+		      uint32_t *head_out, uint32_t *tail_out)
 {
 	uint32_t overhead = (uint32_t)sizeof(WINTUN_RING) + WINTUN_RING_TRAILING_BYTES;
 	uint32_t head, tail;
@@ -98,6 +101,8 @@ static int check_ring(const WINTUN_RING_DESCRIPTOR *d, const char *which, uint32
 		return -EINVAL;
 	}
 	*capacity = d->RingSize - overhead;
+	/* Acquire: pairs with the client's store-release of its indexes, so
+	 * the records it put there before registering are visible. */
 	head = wt_load_acquire(&d->Ring->Head);
 	tail = wt_load_acquire(&d->Ring->Tail);
 	if (!wintun_ring_offset_valid(head, *capacity) || !wintun_ring_offset_valid(tail, *capacity)) {
@@ -105,40 +110,47 @@ static int check_ring(const WINTUN_RING_DESCRIPTOR *d, const char *which, uint32
 		       tail, *capacity);
 		return -EINVAL;
 	}
+	*head_out = head;
+	*tail_out = tail;
 	return check_event(d->TailMoved, which);
 }
 
-int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *desc)
+int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *rings)
 {
+	WINTUN_REGISTER_RINGS desc;
+	struct wt_ring_start start;
 	uint32_t send_cap, recv_cap;
 	int ret;
 
 	*pair = (struct wt_ring_pair){ .own_events = false };
-	if (!desc) {
+	if (!rings) {
 		wt_err("ring registration is NULL");
 		return -EINVAL;
 	}
-	ret = check_ring(&desc->Send, "send", &send_cap);
+	/* Check and keep one copy: the caller may change its struct meanwhile. */
+	desc = *rings;
+	ret = check_ring(&desc.Send, "send", &send_cap, &start.send_head, &start.send_tail);
 	if (ret)
 		return ret;
-	ret = check_ring(&desc->Receive, "receive", &recv_cap);
+	ret = check_ring(&desc.Receive, "receive", &recv_cap, &start.recv_head, &start.recv_tail);
 	if (ret)
 		return ret;
 	if (send_cap != recv_cap) {
 		wt_err("send and receive rings differ in capacity (%u vs %u)", send_cap, recv_cap);
 		return -EINVAL;
 	}
-	if ((uintptr_t)desc->Send.Ring < (uintptr_t)desc->Receive.Ring + desc->Receive.RingSize &&
-	    (uintptr_t)desc->Receive.Ring < (uintptr_t)desc->Send.Ring + desc->Send.RingSize) {
+	if ((uintptr_t)desc.Send.Ring < (uintptr_t)desc.Receive.Ring + desc.Receive.RingSize &&
+	    (uintptr_t)desc.Receive.Ring < (uintptr_t)desc.Send.Ring + desc.Send.RingSize) {
 		wt_err("send and receive rings overlap");
 		return -EINVAL;
 	}
-	if (((uintptr_t)desc->Send.Ring | (uintptr_t)desc->Receive.Ring) & 3u) {
+	if (((uintptr_t)desc.Send.Ring | (uintptr_t)desc.Receive.Ring) & 3u) {
 		wt_err("ring memory must be 4-byte aligned");
 		return -EINVAL;
 	}
-	pair->desc = *desc;
+	pair->desc = desc;
 	pair->capacity = send_cap;
+	pair->start = start;
 	return 0;
 }
 
@@ -167,13 +179,13 @@ void wt_ring_pair_close(struct wt_ring_pair *pair)
 
 void wt_session_init_client(struct wintun_session *s)
 {
-	WINTUN_RING *send = s->rings.desc.Send.Ring, *recv = s->rings.desc.Receive.Ring;
-
 	pthread_mutex_init(&s->send.lock, NULL);
 	pthread_mutex_init(&s->recv.lock, NULL);
-	/* A raw registration may start with indexes other than 0. */
-	s->send.head = s->send.head_release = wt_load_relaxed(&send->Head);
-	s->recv.tail = s->recv.tail_release = wt_load_relaxed(&recv->Tail);
+	pthread_cond_init(&s->send.waiters_left, NULL);
+	/* A raw registration may start with indexes other than 0: the values
+	 * it checked, never a fresh (unchecked) load of the ring. */
+	s->send.head = s->send.head_release = s->rings.start.send_head;
+	s->recv.tail = s->recv.tail_release = s->rings.start.recv_tail;
 	s->tun_fd = -1;
 }
 
@@ -202,5 +214,6 @@ void wt_session_destroy(struct wintun_session *s)
 	wt_ring_pair_free(&s->rings);
 	pthread_mutex_destroy(&s->send.lock);
 	pthread_mutex_destroy(&s->recv.lock);
+	pthread_cond_destroy(&s->send.waiters_left);
 	free(s);
 }

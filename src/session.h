@@ -16,11 +16,18 @@
 #include "stats.h"
 #include "wintun/ring.h"
 
+/* Where each side starts: the indexes as registration read and checked them,
+ * once.  Nobody reloads them from the (hostile) ring memory to start. */
+struct wt_ring_start {
+	uint32_t send_head, send_tail, recv_head, recv_tail;
+};
+
 /* The rings as the engine sees them; owned by the session or, for a raw ring
  * registration, by the client. */
 struct wt_ring_pair {
 	WINTUN_REGISTER_RINGS desc;
 	uint32_t capacity;
+	struct wt_ring_start start;
 	struct wt_mem send_mem, recv_mem; /* empty when the client owns them */
 	bool own_events;                  /* close the eventfds with the pair */
 };
@@ -32,6 +39,8 @@ struct wt_send_consumer {
 	uint32_t head_release; /* first record not released yet */
 	uint32_t outstanding;  /* records (packets and pads) handed out, not released */
 	int stop_errno;        /* why it stopped: ESHUTDOWN or EBADMSG */
+	unsigned waiters;      /* threads inside WintunWaitForPacket */
+	pthread_cond_t waiters_left; /* signalled when waiters drops to 0 */
 };
 
 /* Client side of the Receive ring (the client produces). */
@@ -53,7 +62,6 @@ struct wintun_session {
 	struct wt_port *port;     /* this session's state inside that engine */
 	struct wt_port_stats stats;
 	int tun_fd;               /* owned; -1 for a session without a device */
-	atomic_uint waiters;      /* threads inside WintunWaitForPacket */
 	uint32_t offloads;        /* offload mode: WINTUN_OFFLOAD_* that are on */
 	bool vnet_hdr;            /* offload mode: records start with a virtio_net_hdr */
 	struct wintun_adapter *adapter;
@@ -66,11 +74,12 @@ struct wintun_session {
 int wt_ring_pair_alloc(struct wt_ring_pair *pair, uint32_t capacity, int numa_node, bool hugepages);
 
 /*
- * Adopt a raw-ring client's registration: check it (capacity, sizes,
- * pointers, indexes, events) and refer to its memory without owning it.
+ * Adopt a raw-ring client's registration: check a snapshot of it (capacity,
+ * sizes, pointers, indexes, events), keep the checked indexes in
+ * pair->start and refer to the client's memory without owning it.
  * Returns 0 or -EINVAL with a log line that says what was wrong.
  */
-int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *desc);
+int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *rings);
 
 void wt_ring_pair_free(struct wt_ring_pair *pair);
 
@@ -83,8 +92,12 @@ int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,
 		      struct wintun_session **out);
 void wt_session_destroy(struct wintun_session *session);
 
-/* Initialise the client-side state from the rings' current indexes. */
+/* Initialise the client-side state from the checked start indexes. */
 void wt_session_init_client(struct wintun_session *s);
+
+/* Block until no thread is inside WintunWaitForPacket any more (the rings
+ * must be closed already, so that they all return). */
+void wt_session_wait_for_waiters(struct wintun_session *s);
 
 /* Engine side, when a session ends: mark both rings closed and wake the
  * client (Send.Tail = Receive.Head = SENTINEL). */

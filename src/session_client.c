@@ -24,7 +24,24 @@ static int send_stop_locked(struct wintun_session *s, int err)
 		wt_store_release(&s->rings.desc.Send.Ring->Head, WINTUN_RING_SENTINEL);
 	}
 	s->send.stop_errno = err;
+	/* The stop is sticky: from now on nothing here drains the event, and
+	 * this signal replaces one an earlier drain may have taken, so every
+	 * waiter and every poller of the event wakes up and sees the stop. */
+	wt_event_signal(s->rings.desc.Send.TailMoved);
 	return -err;
+}
+
+/*
+ * The ring is empty at @tail: reset the event (Windows' read-wait event is an
+ * auto-reset event, and a client that only polls it must not find it
+ * readable again), then arm the wake-up.  Draining first loses nothing: a
+ * publish after the drain sees Alertable (full fences, wt_ring_arm) and
+ * signals again.  Returns true if the ring is still empty.
+ */
+static bool send_reset_and_arm_locked(struct wintun_session *s, uint32_t tail)
+{
+	wt_event_drain(s->rings.desc.Send.TailMoved);
+	return wt_ring_arm(s->rings.desc.Send.Ring, tail);
 }
 
 /* Pads the engine left are freed at once when no packet before them is still
@@ -66,12 +83,13 @@ static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint3
 			return send_stop_locked(s, EBADMSG);
 		}
 		if (s->send.head == tail) {
-			if (!arm || wt_ring_arm(ring, tail))
+			if (!arm || send_reset_and_arm_locked(s, tail))
 				return -EAGAIN;
 			tail = wt_load_acquire(&ring->Tail); /* moved while arming */
 			continue;
 		}
-		word = wintun_ring_record(ring, s->send.head)->Size;
+		/* Once, atomically: the checked value is the one used. */
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head)->Size);
 		if (!wintun_ring_record_valid(s->send.head, tail, cap, word, true)) {
 			wt_err("send ring: bogus record at %u (size word 0x%08x, tail %u)",
 			       s->send.head, word, tail);
@@ -132,7 +150,7 @@ static bool in_window(uint32_t off, uint32_t from, uint32_t to, uint32_t cap)
 WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
 	WINTUN_RING *ring;
-	uint32_t off, cap;
+	uint32_t off, cap, word = 0;
 
 	if (!s || !Packet) {
 		wt_err("WintunReleaseReceivePacket: %s is NULL", s ? "packet" : "session");
@@ -143,9 +161,11 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 	cap = s->rings.capacity;
 	off = record_offset(ring, cap, Packet);
 	pthread_mutex_lock(&s->send.lock);
+	if (off != UINT32_MAX)
+		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
 	if (off == UINT32_MAX || !s->send.outstanding ||
 	    !in_window(off, s->send.head_release, s->send.head, cap) ||
-	    (wintun_ring_record(ring, off)->Size & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+	    (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
 		pthread_mutex_unlock(&s->send.lock);
 		wt_err("WintunReleaseReceivePacket: %p is not a packet received on this session "
 		       "and not yet released",
@@ -153,10 +173,9 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 		errno = EINVAL;
 		return;
 	}
-	wintun_ring_record(ring, off)->Size |= WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
 	while (s->send.outstanding) {
-		uint32_t word = wintun_ring_record(ring, s->send.head_release)->Size;
-
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head_release)->Size);
 		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
 			break;
 		s->send.head_release = wintun_ring_next(s->send.head_release,
@@ -223,10 +242,23 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Millisecon
 		return wt_fail_bool(-EINVAL);
 	}
 	/* WintunEndSession waits for us to leave before freeing the session. */
-	atomic_fetch_add(&s->waiters, 1);
+	pthread_mutex_lock(&s->send.lock);
+	s->send.waiters++;
+	pthread_mutex_unlock(&s->send.lock);
 	ret = wait_for_packet(s, Milliseconds, deadline);
-	atomic_fetch_sub(&s->waiters, 1);
+	pthread_mutex_lock(&s->send.lock);
+	if (--s->send.waiters == 0)
+		pthread_cond_broadcast(&s->send.waiters_left);
+	pthread_mutex_unlock(&s->send.lock);
 	return ret ? wt_fail_bool(ret) : true;
+}
+
+void wt_session_wait_for_waiters(struct wintun_session *s)
+{
+	pthread_mutex_lock(&s->send.lock);
+	while (s->send.waiters)
+		pthread_cond_wait(&s->send.waiters_left, &s->send.lock);
+	pthread_mutex_unlock(&s->send.lock);
 }
 
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
@@ -247,11 +279,11 @@ static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int6
 		timeout = remaining_ms(deadline);
 		if (timeout == 0)
 			return -ETIMEDOUT;
-		ret = poll(&pfd, 1, timeout);
-		if (ret < 0 && errno != EINTR)
+		/* No drain after the wake-up: the next peek resets the event if
+		 * the ring is empty again, and never once the session stopped
+		 * (other waiters and pollers must see that too). */
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0)
-			wt_event_drain(pfd.fd);
 	}
 }
 
@@ -311,7 +343,7 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 	}
 	rec = wintun_ring_record(ring, s->recv.tail);
 	/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
-	rec->Size = PacketSize | WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&rec->Size, PacketSize | WINTUN_PACKET_CLIENT);
 	s->recv.tail = wintun_ring_next(s->recv.tail, PacketSize, cap);
 	s->recv.outstanding++;
 	pthread_mutex_unlock(&s->recv.lock);
@@ -321,7 +353,7 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
 	WINTUN_RING *ring;
-	uint32_t off, cap, before;
+	uint32_t off, cap, before, word = 0;
 
 	if (!s || !Packet) {
 		wt_err("WintunSendPacket: %s is NULL", s ? "packet" : "session");
@@ -332,9 +364,11 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 	cap = s->rings.capacity;
 	off = record_offset(ring, cap, Packet);
 	pthread_mutex_lock(&s->recv.lock);
+	if (off != UINT32_MAX)
+		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
 	if (off == UINT32_MAX || !s->recv.outstanding ||
 	    !in_window(off, s->recv.tail_release, s->recv.tail, cap) ||
-	    !(wintun_ring_record(ring, off)->Size & WINTUN_PACKET_CLIENT)) {
+	    !(word & WINTUN_PACKET_CLIENT)) {
 		pthread_mutex_unlock(&s->recv.lock);
 		wt_err("WintunSendPacket: %p is not a packet allocated on this session and not "
 		       "yet sent",
@@ -342,14 +376,16 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 		errno = EINVAL;
 		return;
 	}
-	wintun_ring_record(ring, off)->Size &= ~WINTUN_PACKET_CLIENT;
+	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
 	before = s->recv.tail_release;
 	while (s->recv.outstanding) {
-		uint32_t word = wintun_ring_record(ring, s->recv.tail_release)->Size;
-
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->recv.tail_release)->Size);
 		if (word & WINTUN_PACKET_CLIENT)
 			break;
-		s->recv.tail_release = wintun_ring_next(s->recv.tail_release, word, cap);
+		/* The length bits only: a scribbled word cannot throw the walk
+		 * further than a record can span. */
+		s->recv.tail_release = wintun_ring_next(s->recv.tail_release,
+							wintun_ring_record_len(word), cap);
 		s->recv.outstanding--;
 	}
 	if (s->recv.tail_release == before) {

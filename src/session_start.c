@@ -2,7 +2,6 @@
 #include "session_start.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -107,11 +106,14 @@ void wt_session_end(struct wintun_session *s)
 	if (s->engine) {
 		wt_engine_remove_port(s->engine, s->port);
 		wt_engine_put(s->engine);
+	} else {
+		/* No engine closed the rings: do it here, so that waiters see
+		 * ESHUTDOWN. */
+		wt_ring_pair_close(&s->rings);
 	}
-	/* The rings are closed and the client's event signalled: threads in
-	 * WintunWaitForPacket return ESHUTDOWN; free only once they left. */
-	while (atomic_load(&s->waiters))
-		sched_yield();
+	/* The rings are closed and the client's event left readable: threads
+	 * in WintunWaitForPacket return ESHUTDOWN; free only once they left. */
+	wt_session_wait_for_waiters(s);
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
 	wt_session_destroy(s);

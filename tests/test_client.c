@@ -3,7 +3,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_engine.h"
 #include "helpers.h"
@@ -222,6 +225,100 @@ Test(client, session_end_gives_eshutdown)
 	cr_expect_eq(errno, ESHUTDOWN);
 }
 
+static void *wait_forever(void *arg)
+{
+	return (void *)(intptr_t)WintunWaitForPacket(arg, UINT32_MAX);
+}
+
+static unsigned waiters_inside(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->send.lock);
+	n = s->send.waiters;
+	pthread_mutex_unlock(&s->send.lock);
+	return n;
+}
+
+/* The end is sticky: a waiter woken by it must not take the signal away from
+ * pollers of the event, however often the library is called afterwards. */
+Test(client, session_end_leaves_the_event_readable)
+{
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	pthread_t waiter;
+	void *woke;
+	uint32_t len;
+
+	cr_assert_null(WintunReceivePacket(s, &len)); /* empty: resets and arms */
+	cr_assert_eq(poll(&pfd, 1, 0), 0);
+	pthread_create(&waiter, NULL, wait_forever, s);
+	while (waiters_inside() == 0)
+		usleep(100);
+	usleep(20000); /* let it reach its poll */
+	wt_ring_pair_close(&s->rings);
+	pthread_join(waiter, &woke);
+	cr_expect_not(woke);
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(poll(&pfd, 1, 0), 1, "still readable after %d rounds", i);
+		cr_expect_null(WintunReceivePacket(s, &len));
+		cr_expect_eq(errno, ESHUTDOWN);
+		cr_expect_not(WintunWaitForPacket(s, 1000));
+		cr_expect_eq(errno, ESHUTDOWN);
+	}
+}
+
+/*
+ * The Wintun README loop ported as is: on EAGAIN poll the event, never read
+ * it.  Windows' read-wait event is auto-reset, so once the ring is empty the
+ * poll must block again instead of spinning.
+ */
+Test(client, readme_loop_poll_without_read_blocks_when_idle)
+{
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	unsigned got = 0, idle_readable = 0;
+	uint32_t len;
+	uint8_t *p;
+
+	for (int burst = 0; burst < 3; burst++) {
+		cr_assert_null(WintunReceivePacket(s, &len));
+		cr_assert_eq(errno, EAGAIN);
+		for (int i = 0; i < 5; i++)
+			fake_produce(s, "pkt", 3);
+		cr_assert_eq(poll(&pfd, 1, 5000), 1, "the burst wakes the poller");
+		while ((p = WintunReceivePacket(s, &len))) {
+			WintunReleaseReceivePacket(s, p);
+			got++;
+		}
+		cr_assert_eq(errno, EAGAIN);
+		for (int i = 0; i < 5; i++) {
+			if (poll(&pfd, 1, 10) > 0)
+				idle_readable++;
+			cr_assert_null(WintunReceivePacket(s, &len));
+		}
+	}
+	cr_expect_eq(got, 15);
+	cr_expect_eq(idle_readable, 0, "idle polls returned readable %u times", idle_readable);
+}
+
+/* Reading the event (the Linux style) stays harmless: no wake-up is lost. */
+Test(client, reading_the_event_loses_no_wakeup)
+{
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	uint32_t len;
+	uint8_t *p;
+
+	for (int i = 0; i < 3; i++) {
+		cr_assert_null(WintunReceivePacket(s, &len));
+		wt_event_drain(pfd.fd);
+		fake_produce(s, "pkt", 3);
+		cr_assert_eq(poll(&pfd, 1, 5000), 1, "round %d: the publish signals", i);
+		wt_event_drain(pfd.fd);
+		p = WintunReceivePacket(s, &len);
+		cr_assert_not_null(p);
+		WintunReleaseReceivePacket(s, p);
+	}
+}
+
 Test(client, corrupt_send_ring_gives_ebadmsg_and_stops)
 {
 	uint32_t len;
@@ -338,8 +435,17 @@ Test(client, adopt_checks_raw_registration)
 	struct wt_ring_pair pair;
 	WINTUN_REGISTER_RINGS desc = s->rings.desc;
 
+	send_ring()->Head = 8;
+	send_ring()->Tail = 16;
+	recv_ring()->Head = 24;
+	recv_ring()->Tail = 32;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), 0);
 	cr_expect_eq(pair.capacity, CAP);
+	/* The checked indexes are kept: nobody reloads them unchecked later. */
+	cr_expect_eq(pair.start.send_head, 8);
+	cr_expect_eq(pair.start.send_tail, 16);
+	cr_expect_eq(pair.start.recv_head, 24);
+	cr_expect_eq(pair.start.recv_tail, 32);
 	cr_expect_eq(wt_ring_pair_adopt(&pair, NULL), -EINVAL);
 	desc.Send.RingSize = 1000;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
