@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "helpers.h"
 
+#include <liburing.h>
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <net/if.h>
@@ -129,4 +131,14 @@ bool wt_test_payload_check(const uint8_t *buf, uint32_t len, uint32_t *stream, u
 	*stream = hdr[0];
 	*seq = hdr[1];
 	return true;
+}
+
+bool wt_test_kernel_has_read_multishot(void)
+{
+	struct io_uring_probe *probe = io_uring_get_probe();
+	bool ok = probe && io_uring_opcode_supported(probe, 49 /* IORING_OP_READ_MULTISHOT */);
+
+	if (probe)
+		io_uring_free_probe(probe);
+	return ok;
 }

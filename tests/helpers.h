@@ -15,6 +15,10 @@
  */
 void wt_test_enter_netns(void);
 
+/* Whether the kernel has IORING_OP_READ_MULTISHOT (Linux 6.7), which the
+ * multishot RX variant needs: tests of that variant skip without it. */
+bool wt_test_kernel_has_read_multishot(void);
+
 /* Capture the library's log in memory (installs a logger). */
 void wt_test_log_capture(void);
 /* True if a captured log line contains @needle. */

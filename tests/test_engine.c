@@ -59,6 +59,9 @@ static struct wintun_session *start_with(uint32_t capacity, bool ipv6)
 				   .spin_us = -1, .name = IFNAME, .rx_multishot = rx_multishot() };
 	int fd;
 
+	if (o.rx_multishot && !wt_test_kernel_has_read_multishot())
+		cr_skip_test("the kernel has no IORING_OP_READ_MULTISHOT (Linux 6.7): the multishot "
+			     "RX variant cannot run here (features::multishot_* checks the refusal)");
 	wt_test_enter_netns();
 	wt_test_log_capture();
 	if (ipv6)
