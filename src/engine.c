@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,22 @@ static void *engine_main(void *arg)
 	return NULL;
 }
 
+/* The engine thread starts with every signal blocked: it inherits the
+ * caller's mask otherwise, and a process-directed signal could then run the
+ * application's handler on the pinned engine thread, in the middle of its
+ * loop.  The caller's own mask is restored at once. */
+static int start_thread(struct wt_engine *e)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&e->thread, NULL, engine_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 int wt_engine_create(const struct wt_engine_opts *opts, struct wt_engine **out)
 {
 	struct wt_engine *e = calloc(1, sizeof(*e));
@@ -411,7 +428,7 @@ int wt_engine_create(const struct wt_engine_opts *opts, struct wt_engine **out)
 		ret = -errno;
 		goto fail;
 	}
-	ret = -pthread_create(&e->thread, NULL, engine_main, e);
+	ret = start_thread(e);
 	if (ret) {
 		wt_err("cannot start the engine thread: %s", strerror(-ret));
 		close(e->ctl_fd);
