@@ -564,7 +564,9 @@ typedef struct WINTUN_DIRECTION_STATISTICS {
 	uint64_t DropTruncated;  /**< RX: packets larger than the slot (MTU grew) */
 	uint64_t DropNonIp;      /**< TX: records that are not IPv4/IPv6 packets */
 	uint64_t DropBogus;      /**< TX: bogus records (the ring was stopped) */
-	uint64_t DropWriteError; /**< TX: writes the kernel refused */
+	uint64_t DropWriteError; /**< TX: packets the kernel refused (EIO while the
+				      link is down, ...): dropped, the session goes
+				      on; only a deleted device ends it */
 	uint64_t Batches;        /**< batches of reads (RX) or writes (TX) submitted */
 	uint64_t Wakeups;        /**< times this direction woke the sleeping engine */
 } WINTUN_DIRECTION_STATISTICS;

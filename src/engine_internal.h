@@ -3,6 +3,7 @@
 #ifndef WINTUN_ENGINE_INTERNAL_H
 #define WINTUN_ENGINE_INTERNAL_H
 
+#include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -137,6 +138,12 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);
 void wt_engine_run_cmd_remove(struct wt_engine *e, struct wt_port *p);
 void wt_port_kill(struct wt_port *p, const char *why, int err);
+/* The I/O result @res says the TUN device is gone (its queue was detached:
+ * deleted), not that one packet was refused. */
+static inline bool wt_io_device_gone(int res)
+{
+	return res == -EBADFD;
+}
 uint64_t wt_now_ns(void);
 
 #endif

@@ -198,10 +198,10 @@ static void rx_settle_batch(struct wt_port *p)
 	for (unsigned i = 0; i < p->rx_count; i++) {
 		struct wt_rx_slot *s = &p->rx_slots[i];
 
-		if (s->res == -EAGAIN || s->res == 0)
-			drained = true;
-		else if (s->res < 0 && s->res != -EINTR)
+		if (wt_io_device_gone(s->res))
 			wt_port_kill(p, "TUN read failed", -s->res);
+		else if (s->res <= 0 && s->res != -EINTR)
+			drained = true; /* EAGAIN; any other refusal: poll again */
 		if (wt_rx_settle(p, s->off, p->slot_size, s->res))
 			end = s->off + wintun_ring_record_size((uint32_t)s->res -
 								(uint32_t)sizeof(WINTUN_PACKET));

@@ -173,10 +173,12 @@ void wt_rx_multishot_complete(struct wt_port *p, int res, unsigned cqe_flags)
 		p->inflight++;   /* the same request goes on */
 	if (res == -ENOBUFS || res == -ECANCELED || res == -EAGAIN || res == 0)
 		return;
-	if (res < 0 || !(cqe_flags & IORING_CQE_F_BUFFER)) {
+	if (wt_io_device_gone(res) || (res > 0 && !(cqe_flags & IORING_CQE_F_BUFFER))) {
 		wt_port_kill(p, "TUN multishot read failed", res < 0 ? -res : EIO);
 		return;
 	}
+	if (res < 0)
+		return; /* a refused read ends the request; the next pump re-arms */
 	bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
 	if (bid >= WT_MS_ENTRIES || (bid - p->ms_first) % WT_MS_ENTRIES >= p->ms_count) {
 		wt_port_kill(p, "the kernel returned a buffer that was not provided", EIO);

@@ -131,8 +131,10 @@ void wt_tx_complete(struct wt_port *p, unsigned idx, int res)
 		wt_stat_add(&p->stats->tx.packets, ent->segs ? ent->segs : 1);
 		wt_stat_add(&p->stats->tx.bytes, ent->len);
 	} else {
+		/* A refused packet is a drop, as Wintun's; EIO only says the
+		 * link is down right now (adapters start down, links flap). */
 		wt_stat_add(&p->stats->tx.drop_write_error, ent->segs ? ent->segs : 1);
-		if (res == -EBADFD || res == -EIO || res == -ENXIO)
+		if (wt_io_device_gone(res))
 			wt_port_kill(p, "TUN write failed", -res);
 	}
 	tx_advance(p);

@@ -23,7 +23,8 @@ void ef_inject_udp(WINTUN_SESSION_HANDLE s, const char *src, const char *dst, ui
 
 /* A UDP socket bound to @addr:@port. */
 int ef_udp_bound(const char *addr, uint16_t port);
-/* Send a UDP datagram of @len bytes carrying (stream, seq) to @dst:@port. */
+/* Send a UDP datagram of @len bytes carrying (stream, seq) to @dst:@port;
+ * a full queue or a down link drops it silently. */
 void ef_send_udp(int fd, const char *dst, uint16_t port, uint32_t len, uint32_t stream,
 		 uint32_t seq);
 /* Wait up to @ms for a datagram of @stream on @fd; its seq in *seq. */
