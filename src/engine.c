@@ -252,11 +252,11 @@ static bool pump_all(struct wt_engine *e)
 /* Ends the sessions whose device was deleted without a wake-up reaching us
  * (see WT_ALIVE_RECHECK_NS).  A detached TUN fd answers every ioctl but
  * TUNSETIFF with EBADFD. */
-static void check_devices(struct wt_engine *e)
+static void check_devices(struct wt_engine *e, uint64_t now)
 {
 	struct ifreq ifr;
 
-	e->alive_checked_ns = wt_now_ns();
+	e->alive_checked_ns = now;
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
@@ -305,6 +305,12 @@ static void engine_loop(struct wt_engine *e)
 
 		if (atomic_load_explicit(&e->cmd_pending, memory_order_relaxed))
 			engine_commands(e);
+		/* Every turn, busy or idle (one vDSO clock read): a session
+		 * flooding a shared engine must not keep another's deleted
+		 * device from being noticed. */
+		now = wt_now_ns();
+		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
+			check_devices(e, now);
 		work = pump_all(e);
 		/* Reads and writes complete inline: wait for one completion
 		 * in the same io_uring_enter that submits them.  Only then: a
@@ -319,11 +325,8 @@ static void engine_loop(struct wt_engine *e)
 			idle_since = 0;
 			continue;
 		}
-		now = wt_now_ns(); /* once per idle turn: the spin runs this */
 		if (!idle_since)
 			idle_since = now;
-		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
-			check_devices(e);
 		if (now - idle_since < spin_ns)
 			continue;
 		if (!prepare_sleep(e, &timeout_ns)) {

@@ -16,10 +16,12 @@
 #define WT_ENGINE_MAX_PORTS 16u
 #define WT_ENGINE_SQ_ENTRIES 1024u
 #define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
-/* The longest an idle engine sleeps before it checks that its devices still
- * exist.  Deleting a TUN device wakes its readers before it detaches their
- * files, so a poll completion can run in between, find the device still
- * attached and re-arm; no wake-up follows.  The check bounds that race. */
+/* How often the engine, busy or idle, checks that its devices still exist,
+ * and the longest an idle engine sleeps.  Deleting a TUN device wakes its
+ * readers before it detaches their files, so a poll completion can run in
+ * between, find the device still attached and re-arm; no wake-up follows
+ * (and a port whose Send ring is full has no read or poll in flight at
+ * all).  The check bounds that race. */
 #define WT_ALIVE_RECHECK_NS 250000000ull
 #define WT_RX_BLOCKED_RETRY_NS 200000ull /* no event says the client freed space */
 
