@@ -368,7 +368,9 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE Session, uint32_t 
 /**
  * Releases a packet returned by WintunReceivePacket, handing its ring space
  * back to the engine.  Packets may be released in any order; space is
- * reclaimed in ring order.  Thread-safe.
+ * reclaimed in ring order.  An engine that stopped reading because the ring
+ * was full sleeps until a release wakes it (a private event, not part of the
+ * ring protocol), so a client that holds packets costs no CPU.  Thread-safe.
  * @Session: the session.
  * @Packet: a packet obtained from WintunReceivePacket on this session and not
  * released yet.  A NULL Session or Packet is ignored (errno EINVAL, logged).
@@ -533,7 +535,10 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adap
  * 4-byte aligned, not overlapping) and two eventfds, and drives the protocol
  * of <wintun/ring.h> itself.  An engine thread serves them as for
  * WintunStartSession (which is built on the same path).  The memory and the
- * eventfds stay the client's and must outlive the session.
+ * eventfds stay the client's and must outlive the session.  As in Wintun, no
+ * event tells the engine that the client freed Send ring space: with that
+ * ring full, the engine looks at Send.Head again every 40 ms (25 times a
+ * second) until there is room.
  * @Adapter: the adapter.
  * @Rings: the registration.
  * Returns a session handle for WintunEndSession and WintunGetSessionStatistics

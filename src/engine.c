@@ -151,7 +151,9 @@ static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
 	p->closing = true;
 	p->remove_cmd = c;
 	if (p->rx_poll_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, 0));
+		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
+	if (p->rx_space_armed)
+		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
 	if (p->tx_wake_armed)
 		engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
 	if (p->ms_armed)
@@ -203,6 +205,8 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 	p->inflight--;
 	if (op == WT_OP_RX_READ)
 		wt_rx_complete(p, wt_udata_idx(udata), res);
+	else if (op == WT_OP_RX_POLL && wt_udata_idx(udata) == WT_RX_POLL_SPACE)
+		wt_rx_space_complete(p, res);
 	else if (op == WT_OP_RX_POLL)
 		wt_rx_poll_complete(p, res);
 	else if (op == WT_OP_TX_WRITE)
@@ -281,18 +285,19 @@ static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 		if (!p)
 			continue;
 		ok &= wt_tx_prepare_sleep(e, p);
-		/* No event tells that the client freed Send ring space. */
-		if (p->rx_blocked && !p->dead && !p->closing)
-			*timeout_ns = WT_RX_BLOCKED_RETRY_NS;
+		ok &= wt_rx_prepare_sleep(e, p, timeout_ns);
 	}
 	return ok;
 }
 
 static void disarm_all(struct wt_engine *e)
 {
-	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
-		if (e->ports[i])
-			wt_ring_disarm(e->ports[i]->rings->desc.Receive.Ring);
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
+		if (!e->ports[i])
+			continue;
+		wt_ring_disarm(e->ports[i]->rings->desc.Receive.Ring);
+		wt_rx_disarm_space(e->ports[i]);
+	}
 }
 
 static void engine_loop(struct wt_engine *e)

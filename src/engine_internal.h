@@ -23,18 +23,26 @@
  * (and a port whose Send ring is full has no read or poll in flight at
  * all).  The check bounds that race. */
 #define WT_ALIVE_RECHECK_NS 250000000ull
-#define WT_RX_BLOCKED_RETRY_NS 200000ull /* no event says the client freed space */
+/* A raw-ring client frees Send ring space by storing Head itself, and no
+ * event says so: with that ring full, the engine looks again at this period
+ * (25 wake-ups a second).  The library's own sessions wake it instead (see
+ * wt_rx_prepare_sleep). */
+#define WT_RX_BLOCKED_RETRY_NS 40000000ull
 
 /* What a completion is for: low bits of user_data. */
 enum wt_op {
 	WT_OP_RX_READ = 1,
-	WT_OP_RX_POLL,
+	WT_OP_RX_POLL,  /* index WT_RX_POLL_TUN or WT_RX_POLL_SPACE */
 	WT_OP_TX_WRITE,
 	WT_OP_TX_WAKE,  /* read of the Receive ring's eventfd */
 	WT_OP_CTL,      /* read of the engine's control eventfd */
 	WT_OP_CANCEL,
 	WT_OP_RX_MULTISHOT,
 };
+
+/* The two polls of RX, told apart by the user_data index. */
+#define WT_RX_POLL_TUN 0u   /* the TUN fd is readable */
+#define WT_RX_POLL_SPACE 1u /* the client released Send ring space */
 
 struct wt_cmd;
 
@@ -112,6 +120,9 @@ void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p);
 void wt_rx_complete(struct wt_port *p, unsigned idx, int res);
 void wt_rx_poll_complete(struct wt_port *p, int res);
+bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeout_ns);
+void wt_rx_space_complete(struct wt_port *p, int res);
+void wt_rx_disarm_space(struct wt_port *p);
 void wt_rx_init(struct wt_port *p, unsigned batch_max);
 int wt_rx_probe_mtu(struct wt_port *p);
 int64_t wt_rx_free_space(struct wt_port *p);

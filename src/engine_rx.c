@@ -84,7 +84,7 @@ static void rx_arm_poll(struct wt_engine *e, struct wt_port *p)
 {
 	if (p->rx_poll_armed)
 		return;
-	wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, 0));
+	wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
 	p->rx_poll_armed = true;
 }
 
@@ -241,5 +241,69 @@ void wt_rx_poll_complete(struct wt_port *p, int res)
 		return;
 	/* Readable, or an error the next read will report (device gone). */
 	p->rx_ready = true;
+	wt_stat_add(&p->stats->rx.wakeups, 1);
+}
+
+/* ---- sleeping with the Send ring full ---------------------------------- */
+
+static void rx_arm_space_poll(struct wt_engine *e, struct wt_port *p)
+{
+	struct io_uring_sqe *sqe;
+
+	if (p->rx_space_armed)
+		return;
+	sqe = wt_uring_sqe(e);
+	io_uring_prep_poll_add(sqe, p->rings->space_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
+	p->inflight++;
+	p->rx_space_armed = true;
+}
+
+/*
+ * Before the engine sleeps: a port that stopped reading for lack of Send ring
+ * space sleeps until the client releases some (Alertable handshake, as the
+ * Receive ring's, on library-private memory).  Returns false if space came
+ * back while arming (go on working).  Raw rings have no release wake-up:
+ * *timeout_ns becomes the slow retry period.
+ */
+bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeout_ns)
+{
+	struct wt_ring_pair *r = p->rings;
+	int64_t space;
+
+	if (!p->rx_blocked || p->dead || p->closing || p->rx_stopped)
+		return true;
+	if (r->space_fd < 0) {
+		if (*timeout_ns > WT_RX_BLOCKED_RETRY_NS)
+			*timeout_ns = WT_RX_BLOCKED_RETRY_NS;
+		return true;
+	}
+	atomic_store_explicit(&r->space_armed, 1, memory_order_relaxed);
+	/* Full fence: orders the store of space_armed before the re-load of
+	 * Send.Head (store->load).  Pairs with the fence in send_space_wake
+	 * (session_client.c), after the client's store-release of Head. */
+	wt_full_fence();
+	space = wt_rx_free_space(p);
+	if (space < 0 || space >= p->slot_size) {
+		wt_rx_disarm_space(p);
+		return space < 0; /* stopped: nothing to wait for; else go on */
+	}
+	rx_arm_space_poll(e, p);
+	return true;
+}
+
+/* The engine goes on without sleeping: the client need not signal. */
+void wt_rx_disarm_space(struct wt_port *p)
+{
+	if (atomic_load_explicit(&p->rings->space_armed, memory_order_relaxed))
+		atomic_store_explicit(&p->rings->space_armed, 0, memory_order_relaxed);
+}
+
+void wt_rx_space_complete(struct wt_port *p, int res)
+{
+	p->rx_space_armed = false;
+	if (res == -ECANCELED)
+		return;
+	wt_event_drain(p->rings->space_fd);
 	wt_stat_add(&p->stats->rx.wakeups, 1);
 }

@@ -75,7 +75,8 @@ struct wt_port {
 	bool rx_ready;      /* the fd may have packets: drain it */
 	bool rx_poll_armed;
 	bool rx_stopped;    /* the client aborted the Send ring */
-	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
+	bool rx_blocked;    /* no room in the Send ring: wait for a release */
+	bool rx_space_armed; /* a poll on the release wake-up is in flight */
 	uint64_t mtu_checked_ns;
 	bool rx_multishot;  /* asked for the multishot variant */
 	bool rx_dirty;      /* rx_tail moved, not published yet */
