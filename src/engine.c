@@ -238,6 +238,8 @@ static unsigned reap(struct wt_engine *e)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+_Atomic uint64_t wt_engine_idle_sleep_ns = WT_ALIVE_RECHECK_NS;
+
 static bool pump_all(struct wt_engine *e)
 {
 	bool work = false;
@@ -278,7 +280,7 @@ static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 {
 	bool ok = true;
 
-	*timeout_ns = WT_ALIVE_RECHECK_NS;
+	*timeout_ns = atomic_load_explicit(&wt_engine_idle_sleep_ns, memory_order_relaxed);
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
