@@ -136,12 +136,34 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 	cmd_finish(e, p->remove_cmd, 0);
 }
 
-static void engine_cancel(struct wt_engine *e, uint64_t udata)
+static bool engine_cancel(struct wt_engine *e, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_cancel64(sqe, udata, 0);
 	io_uring_sqe_set_data64(sqe, WT_OP_CANCEL);
+	return true;
+}
+
+/* Cancel the port's requests that wait for an event; false if one could not
+ * be queued (no SQ room): pump_all tries again, a second cancel of the same
+ * request is harmless. */
+static bool port_cancel(struct wt_engine *e, struct wt_port *p)
+{
+	bool ok = true;
+
+	if (p->rx_poll_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
+	if (p->rx_space_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
+	if (p->tx_wake_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
+	if (p->ms_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_MULTISHOT, 0));
+	p->cancel_retry = !ok;
+	return ok;
 }
 
 static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
@@ -150,14 +172,7 @@ static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
 
 	p->closing = true;
 	p->remove_cmd = c;
-	if (p->rx_poll_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
-	if (p->rx_space_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
-	if (p->tx_wake_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
-	if (p->ms_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_MULTISHOT, 0));
+	port_cancel(e, p);
 	if (!p->inflight)
 		engine_finalize(e, p);
 }
@@ -182,12 +197,17 @@ static void engine_commands(struct wt_engine *e)
 
 /* ---- completions ------------------------------------------------------- */
 
-static void arm_ctl(struct wt_engine *e)
+/* False if there was no SQ room: prepare_sleep tries again. */
+static bool arm_ctl(struct wt_engine *e)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_poll_add(sqe, e->ctl_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, WT_OP_CTL);
+	e->ctl_armed = true;
+	return true;
 }
 
 static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flags)
@@ -196,6 +216,7 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 	enum wt_op op = wt_udata_op(udata);
 
 	if (op == WT_OP_CTL) {
+		e->ctl_armed = false;
 		wt_event_drain(e->ctl_fd);
 		arm_ctl(e);
 		return;
@@ -219,7 +240,7 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 		engine_finalize(e, p);
 }
 
-static unsigned reap(struct wt_engine *e)
+static unsigned reap_cq(struct wt_engine *e)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -229,6 +250,17 @@ static unsigned reap(struct wt_engine *e)
 		n++;
 	}
 	io_uring_cq_advance(&e->ring, n);
+	return n;
+}
+
+static unsigned reap(struct wt_engine *e)
+{
+	unsigned n = reap_cq(e);
+
+	/* Completions that did not fit wait in the kernel until asked for:
+	 * the CQ is sized for none to, this is the safety net. */
+	while (wt_uring_cq_flush_overflow(e))
+		n += reap_cq(e);
 	/* One publish (and fence) per reap, not per packet. */
 	for (unsigned i = 0; n && i < WT_ENGINE_MAX_PORTS; i++)
 		if (e->ports[i])
@@ -249,6 +281,8 @@ static bool pump_all(struct wt_engine *e)
 
 		if (!p)
 			continue;
+		if (p->closing && p->cancel_retry)
+			port_cancel(e, p);
 		work |= wt_tx_pump(e, p);
 		work |= wt_rx_pump(e, p);
 	}
@@ -278,7 +312,7 @@ static void check_devices(struct wt_engine *e, uint64_t now)
  * false if work showed up meanwhile. */
 static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 {
-	bool ok = true;
+	bool ok = e->ctl_armed || arm_ctl(e);
 
 	*timeout_ns = atomic_load_explicit(&wt_engine_idle_sleep_ns, memory_order_relaxed);
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
@@ -391,7 +425,7 @@ static void *engine_main(void *arg)
 	pin(e);
 	ret = wt_uring_setup(e);
 	if (!ret)
-		arm_ctl(e);
+		arm_ctl(e); /* the SQ is empty: cannot fail */
 	pthread_mutex_lock(&e->lock);
 	e->init_result = ret;
 	pthread_cond_broadcast(&e->cond);

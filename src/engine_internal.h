@@ -15,6 +15,17 @@
 
 #define WT_ENGINE_MAX_PORTS 16u
 #define WT_ENGINE_SQ_ENTRIES 1024u
+/* Completions one engine can have in flight at once, per port: a full RX
+ * batch (or all provided buffers of the multishot variant), a full TX FIFO,
+ * the TUN, release and Receive-ring polls, and up to three cancels with
+ * their targets; plus the control poll.  The CQ holds them all (rounded up
+ * to a power of two): the pump queues a whole turn's reads and writes,
+ * flushing the SQ as it fills, before anything is reaped. */
+#define WT_PORT_MAX_CQES (WT_RX_BATCH_MAX + WT_TX_INFLIGHT_MAX + 3u + 6u)
+#define WT_ENGINE_CQ_ENTRIES 16384u
+_Static_assert(WT_ENGINE_MAX_PORTS * WT_PORT_MAX_CQES + 1u <= WT_ENGINE_CQ_ENTRIES,
+	       "the CQ must hold every completion a full engine can have in flight");
+_Static_assert(WT_MS_ENTRIES <= WT_RX_BATCH_MAX, "multishot RX counted as a full batch");
 #define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
 /* How often the engine, busy or idle, checks that its devices still exist,
  * and the longest an idle engine sleeps.  Deleting a TUN device wakes its
@@ -73,6 +84,8 @@ struct wt_engine {
 	unsigned nports;
 	_Atomic uint64_t enter_calls;
 	uint64_t alive_checked_ns;
+	bool ctl_armed;           /* the control eventfd's poll is in flight */
+	_Atomic uint64_t cq_overflows; /* times completions spilled past the CQ */
 	unsigned inline_sqes;     /* queued reads/writes that complete at submission */
 };
 
@@ -100,7 +113,14 @@ static inline unsigned wt_udata_idx(uint64_t u)
 /* engine_uring.c */
 int wt_uring_setup(struct wt_engine *e);
 void wt_uring_teardown(struct wt_engine *e);
+/* Room for one more SQE, submitting what is queued if the SQ is full; false
+ * if the kernel takes nothing now (the caller tries again next turn). */
+bool wt_uring_sq_room(struct wt_engine *e);
+/* An SQE, or NULL when there is no room (see wt_uring_sq_room). */
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e);
+/* Completions spilled past the CQ (the kernel keeps them): move them into
+ * the CQ.  True if there were any, so the caller reaps again. */
+bool wt_uring_cq_flush_overflow(struct wt_engine *e);
 /* Completion work may be waiting in the kernel (or we cannot tell). */
 bool wt_uring_work_pending(struct wt_engine *e);
 /* Run it: one counted io_uring_enter(GETEVENTS). */
@@ -108,13 +128,14 @@ void wt_uring_get_events(struct wt_engine *e);
 int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns);
 int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);
-void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+/* The wt_uring_prep_* return false, queuing nothing, when the SQ has no room. */
+bool wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			bool send_ring, uint64_t udata);
-void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			 uint64_t udata);
-void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+bool wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
 			  unsigned n, uint64_t udata);
-void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
+bool wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
 
 /* engine_rx.c */
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p);

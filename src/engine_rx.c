@@ -82,10 +82,8 @@ int64_t wt_rx_free_space(struct wt_port *p)
 
 static void rx_arm_poll(struct wt_engine *e, struct wt_port *p)
 {
-	if (p->rx_poll_armed)
-		return;
-	wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
-	p->rx_poll_armed = true;
+	if (!p->rx_poll_armed)
+		p->rx_poll_armed = wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
 }
 
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
@@ -108,10 +106,13 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 	space = wt_rx_free_space(p);
 	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
 		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
-		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
-				   wt_udata(p, WT_OP_RX_READ, n));
+		if (!wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
+					wt_udata(p, WT_OP_RX_READ, n)))
+			break; /* no SQ room: a smaller batch */
 		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
 	}
+	if (!n && space >= p->slot_size)
+		return false; /* no SQ room at all: next turn */
 	if (!n) {
 		if (space >= 0 && !p->rx_blocked)
 			wt_stat_add(&p->stats->rx.drop_ring_full, 1);
@@ -246,17 +247,20 @@ void wt_rx_poll_complete(struct wt_port *p, int res)
 
 /* ---- sleeping with the Send ring full ---------------------------------- */
 
-static void rx_arm_space_poll(struct wt_engine *e, struct wt_port *p)
+static bool rx_arm_space_poll(struct wt_engine *e, struct wt_port *p)
 {
 	struct io_uring_sqe *sqe;
 
 	if (p->rx_space_armed)
-		return;
+		return true;
 	sqe = wt_uring_sqe(e);
+	if (!sqe)
+		return false;
 	io_uring_prep_poll_add(sqe, p->rings->space_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
 	p->inflight++;
 	p->rx_space_armed = true;
+	return true;
 }
 
 /*
@@ -288,8 +292,10 @@ bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeo
 		wt_rx_disarm_space(p);
 		return space < 0; /* stopped: nothing to wait for; else go on */
 	}
-	rx_arm_space_poll(e, p);
-	return true;
+	if (rx_arm_space_poll(e, p))
+		return true;
+	wt_rx_disarm_space(p); /* no SQ room: go round once more */
+	return false;
 }
 
 /* The engine goes on without sleeping: the client need not signal. */

@@ -96,6 +96,8 @@ static void arm(struct wt_engine *e, struct wt_port *p)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return; /* no SQ room: the next pump arms it */
 	io_uring_prep_rw(WT_OP_READ_MULTISHOT, sqe, p->tun_fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = p->ms_bgid;
@@ -122,6 +124,8 @@ static bool reprovide_if_mtu_grew(struct wt_engine *e, struct wt_port *p)
 		if (!p->ms_cancelling) {
 			struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+			if (!sqe)
+				return true; /* no SQ room: the next pump retries */
 			io_uring_prep_cancel64(sqe, wt_udata(p, WT_OP_RX_MULTISHOT, 0), 0);
 			io_uring_sqe_set_data64(sqe, WT_OP_CANCEL);
 			p->ms_cancelling = true;

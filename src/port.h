@@ -62,6 +62,7 @@ struct wt_port {
 	struct iovec *tx_iov; /* coalesce: WT_GRO_MAX_SEGS iovecs per FIFO slot */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
+	bool cancel_retry;  /* closing: a cancel found no SQ room, try again */
 	unsigned inflight;  /* SQEs of this port not completed yet */
 	struct wt_cmd *remove_cmd; /* set while being removed */
 
