@@ -501,7 +501,9 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * Starts a session on an adapter: allocates the two rings (each
  * sizeof(WINTUN_RING) + Capacity + 0x10000 bytes), attaches a queue of the
  * TUN device, and starts the engine thread that moves packets between the
- * device and the rings (named "wintun/<ifname>", pinned to one CPU).
+ * device and the rings (named "wintun/<ifname>", pinned to one CPU, every
+ * signal blocked so that process-directed signals never run the
+ * application's handlers on it).
  * @Adapter: the adapter.
  * @Capacity: ring capacity, a power of two from WINTUN_MIN_RING_CAPACITY to
  * WINTUN_MAX_RING_CAPACITY.
