@@ -414,7 +414,9 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE Session, uint32_t 
 /**
  * Releases a packet returned by WintunReceivePacket, handing its ring space
  * back to the engine.  Packets may be released in any order; space is
- * reclaimed in ring order.  Thread-safe.
+ * reclaimed in ring order.  An engine that stopped reading because the ring
+ * was full sleeps until a release wakes it (a private event, not part of the
+ * ring protocol), so a client that holds packets costs no CPU.  Thread-safe.
  * @Session: the session.
  * @Packet: a packet obtained from WintunReceivePacket on this session and not
  * released yet.  A NULL Session or Packet is ignored (errno EINVAL, logged).
@@ -552,7 +554,9 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * Starts a session on an adapter: allocates the two rings (each
  * sizeof(WINTUN_RING) + Capacity + 0x10000 bytes), attaches a queue of the
  * TUN device, and starts the engine thread that moves packets between the
- * device and the rings (named "wintun/<ifname>", pinned to one CPU).
+ * device and the rings (named "wintun/<ifname>", pinned to one CPU, every
+ * signal blocked so that process-directed signals never run the
+ * application's handlers on it).
  * @Adapter: the adapter.
  * @Capacity: ring capacity, a power of two from WINTUN_MIN_RING_CAPACITY to
  * WINTUN_MAX_RING_CAPACITY.
@@ -587,7 +591,10 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adap
  * 4-byte aligned, not overlapping) and two eventfds, and drives the protocol
  * of <wintun/ring.h> itself.  An engine thread serves them as for
  * WintunStartSession (which is built on the same path).  The memory and the
- * eventfds stay the client's and must outlive the session.
+ * eventfds stay the client's and must outlive the session.  As in Wintun, no
+ * event tells the engine that the client freed Send ring space: with that
+ * ring full, the engine looks at Send.Head again every 40 ms (25 times a
+ * second) until there is room.
  * @Adapter: the adapter.
  * @Rings: the registration.
  * Returns a session handle for WintunEndSession and WintunGetSessionStatistics
@@ -619,14 +626,18 @@ typedef struct WINTUN_DIRECTION_STATISTICS {
 				      the Send ring full the engine stops reading and
 				      the kernel drops from the TUN queue: this is the
 				      device's tx_dropped over those episodes (see
-				      RxRingFullEpisodes), added when one ends and,
-				      while it lasts, at most every 50 ms that the
-				      engine retries.  Device-wide: on a multi-queue
+				      RxRingFullEpisodes), added when one ends (the
+				      engine sleeps while the ring is full, so the
+				      count catches up once the client releases
+				      space; for raw rings also at its slow retries).
+				      Device-wide: on a multi-queue
 				      adapter another queue's drops count here too */
 	uint64_t DropTruncated;  /**< RX: packets larger than the slot (MTU grew) */
 	uint64_t DropNonIp;      /**< TX: records that are not IPv4/IPv6 packets */
 	uint64_t DropBogus;      /**< TX: bogus records (the ring was stopped) */
-	uint64_t DropWriteError; /**< TX: writes the kernel refused */
+	uint64_t DropWriteError; /**< TX: packets the kernel refused (EIO while the
+				      link is down, ...): dropped, the session goes
+				      on; only a deleted device ends it */
 	uint64_t Batches;        /**< batches of reads (RX) or writes (TX) submitted */
 	uint64_t Wakeups;        /**< times this direction woke the sleeping engine */
 } WINTUN_DIRECTION_STATISTICS;

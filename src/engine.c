@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +157,34 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 	cmd_finish(e, p->remove_cmd, 0);
 }
 
-static void engine_cancel(struct wt_engine *e, uint64_t udata)
+static bool engine_cancel(struct wt_engine *e, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_cancel64(sqe, udata, 0);
 	io_uring_sqe_set_data64(sqe, WT_OP_CANCEL);
+	return true;
+}
+
+/* Cancel the port's requests that wait for an event; false if one could not
+ * be queued (no SQ room): pump_all tries again, a second cancel of the same
+ * request is harmless. */
+static bool port_cancel(struct wt_engine *e, struct wt_port *p)
+{
+	bool ok = true;
+
+	if (p->rx_poll_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
+	if (p->rx_space_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
+	if (p->tx_wake_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
+	if (p->ms_armed)
+		ok &= engine_cancel(e, wt_udata(p, WT_OP_RX_MULTISHOT, 0));
+	p->cancel_retry = !ok;
+	return ok;
 }
 
 static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
@@ -170,12 +193,7 @@ static void engine_remove(struct wt_engine *e, struct wt_cmd *c)
 
 	p->closing = true;
 	p->remove_cmd = c;
-	if (p->rx_poll_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_POLL, 0));
-	if (p->tx_wake_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_TX_WAKE, 0));
-	if (p->ms_armed)
-		engine_cancel(e, wt_udata(p, WT_OP_RX_MULTISHOT, 0));
+	port_cancel(e, p);
 	if (!p->inflight)
 		engine_finalize(e, p);
 }
@@ -200,12 +218,17 @@ static void engine_commands(struct wt_engine *e)
 
 /* ---- completions ------------------------------------------------------- */
 
-static void arm_ctl(struct wt_engine *e)
+/* False if there was no SQ room: prepare_sleep tries again. */
+static bool arm_ctl(struct wt_engine *e)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_poll_add(sqe, e->ctl_fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, WT_OP_CTL);
+	e->ctl_armed = true;
+	return true;
 }
 
 static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flags)
@@ -214,6 +237,7 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 	enum wt_op op = wt_udata_op(udata);
 
 	if (op == WT_OP_CTL) {
+		e->ctl_armed = false;
 		wt_event_drain(e->ctl_fd);
 		arm_ctl(e);
 		return;
@@ -223,6 +247,8 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 	p->inflight--;
 	if (op == WT_OP_RX_READ)
 		wt_rx_complete(p, wt_udata_idx(udata), res);
+	else if (op == WT_OP_RX_POLL && wt_udata_idx(udata) == WT_RX_POLL_SPACE)
+		wt_rx_space_complete(p, res);
 	else if (op == WT_OP_RX_POLL)
 		wt_rx_poll_complete(p, res);
 	else if (op == WT_OP_TX_WRITE)
@@ -235,7 +261,7 @@ static void dispatch(struct wt_engine *e, uint64_t udata, int res, unsigned flag
 		engine_finalize(e, p);
 }
 
-static unsigned reap(struct wt_engine *e)
+static unsigned reap_cq(struct wt_engine *e)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -245,6 +271,17 @@ static unsigned reap(struct wt_engine *e)
 		n++;
 	}
 	io_uring_cq_advance(&e->ring, n);
+	return n;
+}
+
+static unsigned reap(struct wt_engine *e)
+{
+	unsigned n = reap_cq(e);
+
+	/* Completions that did not fit wait in the kernel until asked for:
+	 * the CQ is sized for none to, this is the safety net. */
+	while (wt_uring_cq_flush_overflow(e))
+		n += reap_cq(e);
 	/* One publish (and fence) per reap, not per packet. */
 	for (unsigned i = 0; n && i < WT_ENGINE_MAX_PORTS; i++)
 		if (e->ports[i])
@@ -253,6 +290,8 @@ static unsigned reap(struct wt_engine *e)
 }
 
 /* ---- the loop ---------------------------------------------------------- */
+
+_Atomic uint64_t wt_engine_idle_sleep_ns = WT_ALIVE_RECHECK_NS;
 
 static bool pump_all(struct wt_engine *e)
 {
@@ -263,6 +302,8 @@ static bool pump_all(struct wt_engine *e)
 
 		if (!p)
 			continue;
+		if (p->closing && p->cancel_retry)
+			port_cancel(e, p);
 		work |= wt_tx_pump(e, p);
 		work |= wt_rx_pump(e, p);
 	}
@@ -272,11 +313,11 @@ static bool pump_all(struct wt_engine *e)
 /* Ends the sessions whose device was deleted without a wake-up reaching us
  * (see WT_ALIVE_RECHECK_NS).  A detached TUN fd answers every ioctl but
  * TUNSETIFF with EBADFD. */
-static void check_devices(struct wt_engine *e)
+static void check_devices(struct wt_engine *e, uint64_t now)
 {
 	struct ifreq ifr;
 
-	e->alive_checked_ns = wt_now_ns();
+	e->alive_checked_ns = now;
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
@@ -292,27 +333,28 @@ static void check_devices(struct wt_engine *e)
  * false if work showed up meanwhile. */
 static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 {
-	bool ok = true;
+	bool ok = e->ctl_armed || arm_ctl(e);
 
-	*timeout_ns = WT_ALIVE_RECHECK_NS;
+	*timeout_ns = atomic_load_explicit(&wt_engine_idle_sleep_ns, memory_order_relaxed);
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
 		if (!p)
 			continue;
 		ok &= wt_tx_prepare_sleep(e, p);
-		/* No event tells that the client freed Send ring space. */
-		if (p->rx_blocked && !p->dead && !p->closing)
-			*timeout_ns = WT_RX_BLOCKED_RETRY_NS;
+		ok &= wt_rx_prepare_sleep(e, p, timeout_ns);
 	}
 	return ok;
 }
 
 static void disarm_all(struct wt_engine *e)
 {
-	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
-		if (e->ports[i])
-			wt_ring_disarm(e->ports[i]->rings->desc.Receive.Ring);
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
+		if (!e->ports[i])
+			continue;
+		wt_ring_disarm(e->ports[i]->rings->desc.Receive.Ring);
+		wt_rx_disarm_space(e->ports[i]);
+	}
 }
 
 static void engine_loop(struct wt_engine *e)
@@ -325,6 +367,12 @@ static void engine_loop(struct wt_engine *e)
 
 		if (atomic_load_explicit(&e->cmd_pending, memory_order_relaxed))
 			engine_commands(e);
+		/* Every turn, busy or idle (one vDSO clock read): a session
+		 * flooding a shared engine must not keep another's deleted
+		 * device from being noticed. */
+		now = wt_now_ns();
+		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
+			check_devices(e, now);
 		work = pump_all(e);
 		/* Reads and writes complete inline: wait for one completion
 		 * in the same io_uring_enter that submits them.  Only then: a
@@ -339,11 +387,8 @@ static void engine_loop(struct wt_engine *e)
 			idle_since = 0;
 			continue;
 		}
-		now = wt_now_ns(); /* once per idle turn: the spin runs this */
 		if (!idle_since)
 			idle_since = now;
-		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
-			check_devices(e);
 		if (now - idle_since < spin_ns)
 			continue;
 		if (!prepare_sleep(e, &timeout_ns)) {
@@ -401,7 +446,7 @@ static void *engine_main(void *arg)
 	pin(e);
 	ret = wt_uring_setup(e);
 	if (!ret)
-		arm_ctl(e);
+		arm_ctl(e); /* the SQ is empty: cannot fail */
 	pthread_mutex_lock(&e->lock);
 	e->init_result = ret;
 	pthread_cond_broadcast(&e->cond);
@@ -411,6 +456,22 @@ static void *engine_main(void *arg)
 	engine_loop(e);
 	wt_uring_teardown(e);
 	return NULL;
+}
+
+/* The engine thread starts with every signal blocked: it inherits the
+ * caller's mask otherwise, and a process-directed signal could then run the
+ * application's handler on the pinned engine thread, in the middle of its
+ * loop.  The caller's own mask is restored at once. */
+static int start_thread(struct wt_engine *e)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&e->thread, NULL, engine_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
 }
 
 int wt_engine_create(const struct wt_engine_opts *opts, struct wt_engine **out)
@@ -432,7 +493,7 @@ int wt_engine_create(const struct wt_engine_opts *opts, struct wt_engine **out)
 		ret = -errno;
 		goto fail;
 	}
-	ret = -pthread_create(&e->thread, NULL, engine_main, e);
+	ret = start_thread(e);
 	if (ret) {
 		wt_err("cannot start the engine thread: %s", strerror(-ret));
 		close(e->ctl_fd);

@@ -3,6 +3,7 @@
 #ifndef WINTUN_ENGINE_INTERNAL_H
 #define WINTUN_ENGINE_INTERNAL_H
 
+#include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,24 +15,45 @@
 
 #define WT_ENGINE_MAX_PORTS 16u
 #define WT_ENGINE_SQ_ENTRIES 1024u
+/* Completions one engine can have in flight at once, per port: a full RX
+ * batch (or all provided buffers of the multishot variant), a full TX FIFO,
+ * the TUN, release and Receive-ring polls, and up to three cancels with
+ * their targets; plus the control poll.  The CQ holds them all (rounded up
+ * to a power of two): the pump queues a whole turn's reads and writes,
+ * flushing the SQ as it fills, before anything is reaped. */
+#define WT_PORT_MAX_CQES (WT_RX_BATCH_MAX + WT_TX_INFLIGHT_MAX + 3u + 6u)
+#define WT_ENGINE_CQ_ENTRIES 16384u
+_Static_assert(WT_ENGINE_MAX_PORTS * WT_PORT_MAX_CQES + 1u <= WT_ENGINE_CQ_ENTRIES,
+	       "the CQ must hold every completion a full engine can have in flight");
+_Static_assert(WT_MS_ENTRIES <= WT_RX_BATCH_MAX, "multishot RX counted as a full batch");
 #define WT_MTU_RECHECK_NS 50000000ull /* follow MTU changes within 50 ms */
-/* The longest an idle engine sleeps before it checks that its devices still
- * exist.  Deleting a TUN device wakes its readers before it detaches their
- * files, so a poll completion can run in between, find the device still
- * attached and re-arm; no wake-up follows.  The check bounds that race. */
+/* How often the engine, busy or idle, checks that its devices still exist,
+ * and the longest an idle engine sleeps.  Deleting a TUN device wakes its
+ * readers before it detaches their files, so a poll completion can run in
+ * between, find the device still attached and re-arm; no wake-up follows
+ * (and a port whose Send ring is full has no read or poll in flight at
+ * all).  The check bounds that race. */
 #define WT_ALIVE_RECHECK_NS 250000000ull
-#define WT_RX_BLOCKED_RETRY_NS 200000ull /* no event says the client freed space */
+/* A raw-ring client frees Send ring space by storing Head itself, and no
+ * event says so: with that ring full, the engine looks again at this period
+ * (25 wake-ups a second).  The library's own sessions wake it instead (see
+ * wt_rx_prepare_sleep). */
+#define WT_RX_BLOCKED_RETRY_NS 40000000ull
 
 /* What a completion is for: low bits of user_data. */
 enum wt_op {
 	WT_OP_RX_READ = 1,
-	WT_OP_RX_POLL,
+	WT_OP_RX_POLL,  /* index WT_RX_POLL_TUN or WT_RX_POLL_SPACE */
 	WT_OP_TX_WRITE,
 	WT_OP_TX_WAKE,  /* read of the Receive ring's eventfd */
 	WT_OP_CTL,      /* read of the engine's control eventfd */
 	WT_OP_CANCEL,
 	WT_OP_RX_MULTISHOT,
 };
+
+/* The two polls of RX, told apart by the user_data index. */
+#define WT_RX_POLL_TUN 0u   /* the TUN fd is readable */
+#define WT_RX_POLL_SPACE 1u /* the client released Send ring space */
 
 struct wt_cmd;
 
@@ -63,6 +85,8 @@ struct wt_engine {
 	unsigned nports;
 	_Atomic uint64_t enter_calls;
 	uint64_t alive_checked_ns;
+	bool ctl_armed;           /* the control eventfd's poll is in flight */
+	_Atomic uint64_t cq_overflows; /* times completions spilled past the CQ */
 	unsigned inline_sqes;     /* queued reads/writes that complete at submission */
 };
 
@@ -90,7 +114,14 @@ static inline unsigned wt_udata_idx(uint64_t u)
 /* engine_uring.c */
 int wt_uring_setup(struct wt_engine *e);
 void wt_uring_teardown(struct wt_engine *e);
+/* Room for one more SQE, submitting what is queued if the SQ is full; false
+ * if the kernel takes nothing now (the caller tries again next turn). */
+bool wt_uring_sq_room(struct wt_engine *e);
+/* An SQE, or NULL when there is no room (see wt_uring_sq_room). */
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e);
+/* Completions spilled past the CQ (the kernel keeps them): move them into
+ * the CQ.  True if there were any, so the caller reaps again. */
+bool wt_uring_cq_flush_overflow(struct wt_engine *e);
 /* Completion work may be waiting in the kernel (or we cannot tell). */
 bool wt_uring_work_pending(struct wt_engine *e);
 /* Run it: one counted io_uring_enter(GETEVENTS). */
@@ -98,18 +129,22 @@ void wt_uring_get_events(struct wt_engine *e);
 int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns);
 int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);
-void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+/* The wt_uring_prep_* return false, queuing nothing, when the SQ has no room. */
+bool wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			bool send_ring, uint64_t udata);
-void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			 uint64_t udata);
-void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+bool wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
 			  unsigned n, uint64_t udata);
-void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
+bool wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
 
 /* engine_rx.c */
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p);
 void wt_rx_complete(struct wt_port *p, unsigned idx, int res);
 void wt_rx_poll_complete(struct wt_port *p, int res);
+bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeout_ns);
+void wt_rx_space_complete(struct wt_port *p, int res);
+void wt_rx_disarm_space(struct wt_port *p);
 void wt_rx_init(struct wt_port *p, unsigned batch_max);
 int wt_rx_probe_mtu(struct wt_port *p);
 int64_t wt_rx_free_space(struct wt_port *p);
@@ -135,9 +170,19 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 			unsigned slot);
 
 /* engine.c */
+/* Tests only, not API: the longest an idle engine sleeps (default
+ * WT_ALIVE_RECHECK_NS).  Stretched to tens of seconds, a lost wake-up
+ * becomes a stall a test can see, not a 250 ms hiccup the timer hides. */
+extern _Atomic uint64_t wt_engine_idle_sleep_ns;
 int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);
 void wt_engine_run_cmd_remove(struct wt_engine *e, struct wt_port *p);
 void wt_port_kill(struct wt_port *p, const char *why, int err);
+/* The I/O result @res says the TUN device is gone (its queue was detached:
+ * deleted), not that one packet was refused. */
+static inline bool wt_io_device_gone(int res)
+{
+	return res == -EBADFD;
+}
 uint64_t wt_now_ns(void);
 
 #endif

@@ -114,10 +114,8 @@ static void rx_read_plain(struct wt_port *p, int64_t space)
 
 static void rx_arm_poll(struct wt_engine *e, struct wt_port *p)
 {
-	if (p->rx_poll_armed)
-		return;
-	wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, 0));
-	p->rx_poll_armed = true;
+	if (!p->rx_poll_armed)
+		p->rx_poll_armed = wt_uring_prep_poll(e, p, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_TUN));
 }
 
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
@@ -146,18 +144,22 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 		return false;
 	}
 	wt_rx_full_end(p);
-	wt_stat_add(&p->stats->rx.batches, 1);
 	if (!p->nowait_reads) {
+		wt_stat_add(&p->stats->rx.batches, 1);
 		rx_read_plain(p, space);
 		return true;
 	}
 	for (n = 0; n < p->batch && space >= p->slot_size; n++, space -= p->slot_size) {
 		p->rx_slots[n] = (struct wt_rx_slot){ .off = p->rx_next, .state = WT_SLOT_INFLIGHT };
-		wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
-				   wt_udata(p, WT_OP_RX_READ, n));
+		if (!wt_uring_prep_read(e, p, &ring->Data[p->rx_next], wt_rx_read_len(p), true,
+					wt_udata(p, WT_OP_RX_READ, n)))
+			break; /* no SQ room: a smaller batch */
 		p->rx_next = wintun_ring_wrap(p->rx_next + p->slot_size, cap);
 	}
+	if (!n)
+		return false; /* no SQ room at all: next turn */
 	p->rx_count = p->rx_pending = n;
+	wt_stat_add(&p->stats->rx.batches, 1);
 	return true;
 }
 
@@ -235,10 +237,10 @@ static void rx_settle_batch(struct wt_port *p)
 	for (unsigned i = 0; i < p->rx_count; i++) {
 		struct wt_rx_slot *s = &p->rx_slots[i];
 
-		if (s->res == -EAGAIN || s->res == 0)
-			drained = true;
-		else if (s->res < 0 && s->res != -EINTR)
+		if (wt_io_device_gone(s->res))
 			wt_port_kill(p, "TUN read failed", -s->res);
+		else if (s->res <= 0 && s->res != -EINTR)
+			drained = true; /* EAGAIN; any other refusal: poll again */
 		if (wt_rx_settle(p, s->off, p->slot_size, s->res))
 			end = s->off + wintun_ring_record_size((uint32_t)s->res -
 								(uint32_t)sizeof(WINTUN_PACKET));
@@ -278,5 +280,74 @@ void wt_rx_poll_complete(struct wt_port *p, int res)
 		return;
 	/* Readable, or an error the next read will report (device gone). */
 	p->rx_ready = true;
+	wt_stat_add(&p->stats->rx.wakeups, 1);
+}
+
+/* ---- sleeping with the Send ring full ---------------------------------- */
+
+static bool rx_arm_space_poll(struct wt_engine *e, struct wt_port *p)
+{
+	struct io_uring_sqe *sqe;
+
+	if (p->rx_space_armed)
+		return true;
+	sqe = wt_uring_sqe(e);
+	if (!sqe)
+		return false;
+	io_uring_prep_poll_add(sqe, p->rings->space_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, wt_udata(p, WT_OP_RX_POLL, WT_RX_POLL_SPACE));
+	p->inflight++;
+	p->rx_space_armed = true;
+	return true;
+}
+
+/*
+ * Before the engine sleeps: a port that stopped reading for lack of Send ring
+ * space sleeps until the client releases some (Alertable handshake, as the
+ * Receive ring's, on library-private memory).  Returns false if space came
+ * back while arming (go on working).  Raw rings have no release wake-up:
+ * *timeout_ns becomes the slow retry period.
+ */
+bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeout_ns)
+{
+	struct wt_ring_pair *r = p->rings;
+	int64_t space;
+
+	if (!p->rx_blocked || p->dead || p->closing || p->rx_stopped)
+		return true;
+	if (r->space_fd < 0) {
+		if (*timeout_ns > WT_RX_BLOCKED_RETRY_NS)
+			*timeout_ns = WT_RX_BLOCKED_RETRY_NS;
+		return true;
+	}
+	atomic_store_explicit(&r->space_armed, 1, memory_order_relaxed);
+	/* Full fence: orders the store of space_armed before the re-load of
+	 * Send.Head (store->load).  Pairs with the fence in send_space_wake
+	 * (session_client.c), after the client's store-release of Head. */
+	wt_full_fence();
+	space = wt_rx_free_space(p);
+	if (space < 0 || space >= p->slot_size) {
+		wt_rx_disarm_space(p);
+		return space < 0; /* stopped: nothing to wait for; else go on */
+	}
+	if (rx_arm_space_poll(e, p))
+		return true;
+	wt_rx_disarm_space(p); /* no SQ room: go round once more */
+	return false;
+}
+
+/* The engine goes on without sleeping: the client need not signal. */
+void wt_rx_disarm_space(struct wt_port *p)
+{
+	if (atomic_load_explicit(&p->rings->space_armed, memory_order_relaxed))
+		atomic_store_explicit(&p->rings->space_armed, 0, memory_order_relaxed);
+}
+
+void wt_rx_space_complete(struct wt_port *p, int res)
+{
+	p->rx_space_armed = false;
+	if (res == -ECANCELED)
+		return;
+	wt_event_drain(p->rings->space_fd);
 	wt_stat_add(&p->stats->rx.wakeups, 1);
 }

@@ -97,6 +97,8 @@ static void arm(struct wt_engine *e, struct wt_port *p)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return; /* no SQ room: the next pump arms it */
 	io_uring_prep_rw(WT_OP_READ_MULTISHOT, sqe, p->tun_fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = p->ms_bgid;
@@ -123,6 +125,8 @@ static bool reprovide_if_mtu_grew(struct wt_engine *e, struct wt_port *p)
 		if (!p->ms_cancelling) {
 			struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+			if (!sqe)
+				return true; /* no SQ room: the next pump retries */
 			io_uring_prep_cancel64(sqe, wt_udata(p, WT_OP_RX_MULTISHOT, 0), 0);
 			io_uring_sqe_set_data64(sqe, WT_OP_CANCEL);
 			p->ms_cancelling = true;
@@ -172,10 +176,12 @@ void wt_rx_multishot_complete(struct wt_port *p, int res, unsigned cqe_flags)
 		p->inflight++;   /* the same request goes on */
 	if (res == -ENOBUFS || res == -ECANCELED || res == -EAGAIN || res == 0)
 		return;
-	if (res < 0 || !(cqe_flags & IORING_CQE_F_BUFFER)) {
+	if (wt_io_device_gone(res) || (res > 0 && !(cqe_flags & IORING_CQE_F_BUFFER))) {
 		wt_port_kill(p, "TUN multishot read failed", res < 0 ? -res : EIO);
 		return;
 	}
+	if (res < 0)
+		return; /* a refused read ends the request; the next pump re-arms */
 	bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
 	if (bid >= WT_MS_ENTRIES || (bid - p->ms_first) % WT_MS_ENTRIES >= p->ms_count) {
 		wt_port_kill(p, "the kernel returned a buffer that was not provided", EIO);

@@ -60,7 +60,8 @@ static void tx_advance(struct wt_port *p)
 		wt_store_release(&p->rings->desc.Receive.Ring->Head, head);
 }
 
-/* Queue the record at tx_walk; returns false if it is bogus. */
+/* Queue the record at tx_walk; returns false if it is bogus or the SQ has no
+ * room for its write (then it stays at tx_walk for the next turn). */
 static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tail)
 {
 	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
@@ -75,6 +76,10 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 	uint16_t proto;
 	uint32_t hdr;
 
+	/* Before anything is written over the record: its Size is read anew
+	 * on the retry. */
+	if (!wt_uring_sq_room(e))
+		return false;
 	if (!wintun_ring_record_valid(off, tail, cap, word, false)) {
 		tx_stop_bogus(p, off, word, tail);
 		return false;
@@ -95,6 +100,7 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 	}
 	pi.proto = htons(proto);
 	memcpy(rec, &pi, sizeof(pi));
+	/* Cannot fail: the room was checked above. */
 	wt_uring_prep_write(e, p, rec, (unsigned)sizeof(pi) + word, wt_udata(p, WT_OP_TX_WRITE, slot));
 	return true;
 }
@@ -133,8 +139,10 @@ void wt_tx_complete(struct wt_port *p, unsigned idx, int res)
 		wt_stat_add(&p->stats->tx.packets, ent->segs ? ent->segs : 1);
 		wt_stat_add(&p->stats->tx.bytes, ent->len);
 	} else {
+		/* A refused packet is a drop, as Wintun's; EIO only says the
+		 * link is down right now (adapters start down, links flap). */
 		wt_stat_add(&p->stats->tx.drop_write_error, ent->segs ? ent->segs : 1);
-		if (res == -EBADFD || res == -EIO || res == -ENXIO)
+		if (wt_io_device_gone(res))
 			wt_port_kill(p, "TUN write failed", -res);
 	}
 	tx_advance(p);
@@ -153,6 +161,10 @@ bool wt_tx_prepare_sleep(struct wt_engine *e, struct wt_port *p)
 	/* A poll, not a read: the eventfd may be non-blocking (it is ours, or
 	 * a raw-ring client's), and a poll never races with its flags. */
 	sqe = wt_uring_sqe(e);
+	if (!sqe) {
+		wt_ring_disarm(p->rings->desc.Receive.Ring);
+		return false; /* no SQ room: go round once more */
+	}
 	io_uring_prep_poll_add(sqe, p->rings->desc.Receive.TailMoved, POLLIN);
 	io_uring_sqe_set_data64(sqe, wt_udata(p, WT_OP_TX_WAKE, 0));
 	p->inflight++;

@@ -30,7 +30,8 @@ static void log_features(struct wt_engine *e, unsigned entries)
 	char buf[256];
 
 	wt_features_describe(e->features, buf, sizeof(buf));
-	wt_info("engine %s: io_uring (%u entries): %s", e->name, entries, buf);
+	wt_info("engine %s: io_uring (%u entries, %u completions): %s", e->name, entries,
+		e->ring.cq.ring_entries, buf);
 	if (!(e->features & WINTUN_FEATURE_NOWAIT_READS))
 		wt_info("engine %s: TUN reads without RWF_NOWAIT (kernel < 6.4): read(2) from the "
 			"engine thread after each readiness poll",
@@ -78,22 +79,31 @@ static bool mode_allowed(uint64_t features)
 	return true;
 }
 
+static int uring_init(struct wt_engine *e, unsigned flags, unsigned entries, unsigned cq_entries)
+{
+	struct io_uring_params p = { .flags = flags | IORING_SETUP_CQSIZE,
+				     .cq_entries = cq_entries };
+
+	return io_uring_queue_init_params(entries, &e->ring, &p);
+}
+
 int wt_uring_setup(struct wt_engine *e)
 {
 	int ret = -EINVAL;
 
-	unsigned entries = WT_ENGINE_SQ_ENTRIES;
+	unsigned entries = WT_ENGINE_SQ_ENTRIES, cq_entries = WT_ENGINE_CQ_ENTRIES;
 
 	for (unsigned i = 0; i < sizeof(setup_modes) / sizeof(setup_modes[0]); i++) {
-		struct io_uring_params p = { .flags = setup_modes[i].flags };
-
 		if (!mode_allowed(setup_modes[i].features))
 			continue;
-		ret = io_uring_queue_init_params(entries, &e->ring, &p);
-		/* Locked-memory limits (users without CAP_IPC_LOCK): smaller. */
+		ret = uring_init(e, setup_modes[i].flags, entries, cq_entries);
+		/* Locked-memory limits (users without CAP_IPC_LOCK): smaller;
+		 * what no longer fits in the CQ waits in the kernel's overflow
+		 * list (wt_uring_cq_flush_overflow). */
 		while (ret == -ENOMEM && entries > 64) {
 			entries /= 4;
-			ret = io_uring_queue_init_params(entries, &e->ring, &p);
+			cq_entries /= 4;
+			ret = uring_init(e, setup_modes[i].flags, entries, cq_entries);
 		}
 		if (ret == 0) {
 			e->features = setup_modes[i].features;
@@ -139,15 +149,39 @@ void wt_uring_get_events(struct wt_engine *e)
 	io_uring_get_events(&e->ring);
 }
 
+bool wt_uring_sq_room(struct wt_engine *e)
+{
+	if (io_uring_sq_space_left(&e->ring))
+		return true;
+	wt_uring_submit(e, 0, 0); /* SQ full: flush it */
+	if (io_uring_sq_space_left(&e->ring))
+		return true;
+	/* Refused (EBUSY while completions wait in the kernel's overflow
+	 * list, or EAGAIN): move those into the CQ, reaped later, and try
+	 * once more. */
+	wt_uring_cq_flush_overflow(e);
+	wt_uring_submit(e, 0, 0);
+	return io_uring_sq_space_left(&e->ring) > 0;
+}
+
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+	return wt_uring_sq_room(e) ? io_uring_get_sqe(&e->ring) : NULL;
+}
 
-	if (!sqe) {
-		wt_uring_submit(e, 0, 0); /* SQ full: flush it */
-		sqe = io_uring_get_sqe(&e->ring);
-	}
-	return sqe;
+bool wt_uring_cq_flush_overflow(struct wt_engine *e)
+{
+	unsigned flags = atomic_load_explicit((_Atomic unsigned *)e->ring.sq.kflags,
+					      memory_order_relaxed);
+
+	if (!(flags & IORING_SQ_CQ_OVERFLOW))
+		return false;
+	if (!wt_stat_get(&e->cq_overflows))
+		wt_warn("engine %s: completion queue overflowed; the kernel holds the rest",
+			e->name);
+	wt_stat_add(&e->cq_overflows, 1);
+	wt_uring_get_events(e);
+	return true;
 }
 
 int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns)
@@ -224,11 +258,13 @@ static void set_file(struct io_uring_sqe *sqe, struct wt_port *p)
 	}
 }
 
-void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+bool wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			bool send_ring, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	if (p->buf_index >= 0)
 		io_uring_prep_read_fixed(sqe, p->tun_fd, buf, len, 0,
 					 p->buf_index + (send_ring ? 0 : 1));
@@ -241,13 +277,16 @@ void wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsig
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
 	e->inline_sqes++;
+	return true;
 }
 
-void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			 uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	if (p->buf_index >= 0)
 		io_uring_prep_write_fixed(sqe, p->tun_fd, buf, len, 0, p->buf_index + 1);
 	else
@@ -256,26 +295,33 @@ void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
 	e->inline_sqes++; /* a TUN write never waits */
+	return true;
 }
 
-void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+bool wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
 			  unsigned n, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_writev(sqe, p->tun_fd, iov, n, 0);
 	set_file(sqe, p);
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
 	e->inline_sqes++;
+	return true;
 }
 
-void wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
+bool wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
 {
 	struct io_uring_sqe *sqe = wt_uring_sqe(e);
 
+	if (!sqe)
+		return false;
 	io_uring_prep_poll_add(sqe, p->tun_fd, POLLIN);
 	set_file(sqe, p);
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
+	return true;
 }

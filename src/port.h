@@ -64,6 +64,7 @@ struct wt_port {
 	uint64_t features;  /* WINTUN_FEATURE_* it runs with; set before it is served */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
+	bool cancel_retry;  /* closing: a cancel found no SQ room, try again */
 	unsigned inflight;  /* SQEs of this port not completed yet */
 	struct wt_cmd *remove_cmd; /* set while being removed */
 
@@ -77,7 +78,8 @@ struct wt_port {
 	bool rx_ready;      /* the fd may have packets: drain it */
 	bool rx_poll_armed;
 	bool rx_stopped;    /* the client aborted the Send ring */
-	bool rx_blocked;    /* no room in the Send ring: retry after a timeout */
+	bool rx_blocked;    /* no room in the Send ring: wait for a release */
+	bool rx_space_armed; /* a poll on the release wake-up is in flight */
 	bool rx_full_base_ok;  /* rx_full_base is known */
 	uint64_t rx_full_base; /* device tx_dropped when last counted (engine_rx_full.c) */
 	uint64_t rx_full_checked_ns;

@@ -47,7 +47,7 @@ int wt_ring_pair_alloc(struct wt_ring_pair *pair, uint32_t capacity, int numa_no
 	size_t size = wintun_ring_size(capacity);
 	int ret;
 
-	*pair = (struct wt_ring_pair){ .capacity = capacity, .own_events = true };
+	*pair = (struct wt_ring_pair){ .capacity = capacity, .own_events = true, .space_fd = -1 };
 	pair->desc.Send.TailMoved = pair->desc.Receive.TailMoved = -1;
 	ret = check_capacity(capacity);
 	if (ret)
@@ -62,6 +62,9 @@ int wt_ring_pair_alloc(struct wt_ring_pair *pair, uint32_t capacity, int numa_no
 	if (ret)
 		goto fail;
 	ret = new_event(&pair->desc.Receive.TailMoved);
+	if (ret)
+		goto fail;
+	ret = new_event(&pair->space_fd);
 	if (ret)
 		goto fail;
 	pair->desc.Send.Ring = pair->send_mem.addr;
@@ -122,7 +125,7 @@ int wt_ring_pair_adopt(struct wt_ring_pair *pair, const WINTUN_REGISTER_RINGS *r
 	uint32_t send_cap, recv_cap;
 	int ret;
 
-	*pair = (struct wt_ring_pair){ .own_events = false };
+	*pair = (struct wt_ring_pair){ .own_events = false, .space_fd = -1 };
 	if (!rings) {
 		wt_err("ring registration is NULL");
 		return -EINVAL;
@@ -162,6 +165,7 @@ void wt_ring_pair_free(struct wt_ring_pair *pair)
 		close_fd(&pair->desc.Send.TailMoved);
 		close_fd(&pair->desc.Receive.TailMoved);
 	}
+	close_fd(&pair->space_fd);
 	pair->desc.Send.Ring = pair->desc.Receive.Ring = NULL;
 }
 

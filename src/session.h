@@ -30,6 +30,14 @@ struct wt_ring_pair {
 	struct wt_ring_start start;
 	struct wt_mem send_mem, recv_mem; /* empty when the client owns them */
 	bool own_events;                  /* close the eventfds with the pair */
+	/* The Send ring's space wake-up, library-private (a raw-ring client
+	 * stores Head itself and knows nothing of it): the engine sets
+	 * space_armed before it sleeps on space_fd for lack of Send ring
+	 * space, the client's release signals it (Alertable handshake, see
+	 * wt_rx_prepare_sleep).  space_fd -1: none, the engine retries on a
+	 * timer. */
+	int space_fd;
+	atomic_int space_armed;
 };
 
 /* Client side of the Send ring (the client consumes). */

@@ -16,6 +16,24 @@
 
 /* ---- Send ring: the client consumes ---------------------------------- */
 
+/* Wake an engine that sleeps for lack of Send ring space, after the caller's
+ * store-release of Send.Head (the releasing half of the handshake in
+ * wt_rx_prepare_sleep). */
+static void send_space_wake(struct wintun_session *s)
+{
+	if (s->rings.space_fd < 0)
+		return;
+	/* Full fence: orders the store-release of Head before the load of
+	 * space_armed (store->load).  Pairs with the fence in
+	 * wt_rx_prepare_sleep. */
+	wt_full_fence();
+	if (!atomic_load_explicit(&s->rings.space_armed, memory_order_relaxed))
+		return;
+	/* Clear it so a burst of releases costs one signal. */
+	if (atomic_exchange_explicit(&s->rings.space_armed, 0, memory_order_relaxed))
+		wt_event_signal(s->rings.space_fd);
+}
+
 static int send_stop_locked(struct wintun_session *s, int err)
 {
 	if (err == EBADMSG) {
@@ -57,6 +75,7 @@ static void send_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
 	s->send.head_release = s->send.head;
 	/* Pairs with the engine's load-acquire of Send.Head. */
 	wt_store_release(&s->rings.desc.Send.Ring->Head, s->send.head);
+	send_space_wake(s);
 }
 
 /*
@@ -187,6 +206,7 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 	if (s->send.stop_errno != EBADMSG)
 		wt_store_release(&ring->Head, s->send.head_release);
 	pthread_mutex_unlock(&s->send.lock);
+	send_space_wake(s);
 }
 
 WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)

@@ -41,7 +41,7 @@ static void record(struct tx_harness *h, struct wt_port *p, uint64_t udata, cons
 							.n = n, .len = (uint32_t)len };
 }
 
-void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
+bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,
 			 uint64_t udata)
 {
 	struct tx_harness *h = harness_of(p);
@@ -53,9 +53,10 @@ void wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 		abort(); /* more than one record */
 	h->one[slot] = (struct iovec){ buf, len };
 	record(h, p, udata, &h->one[slot], 1, len);
+	return true;
 }
 
-void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
+bool wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
 			  unsigned n, uint64_t udata)
 {
 	struct tx_harness *h = harness_of(p);
@@ -69,6 +70,13 @@ void wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct i
 		total += iov[i].iov_len;
 	}
 	record(h, p, udata, iov, n, total);
+	return true;
+}
+
+bool wt_uring_sq_room(struct wt_engine *e)
+{
+	(void)e;
+	return true; /* writes are recorded, never queued */
 }
 
 struct io_uring_sqe *wt_uring_sqe(struct wt_engine *e)

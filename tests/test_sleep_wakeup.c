@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Issue #12, finding 3: the real engine's sleep path, checked for lost
+ * wake-ups.  The idle engine's 250 ms timer would rescue a lost wake-up and
+ * hide it, so these tests stretch it to 60 s (a test-only setting): a lost
+ * wake-up is then a stall of seconds, reported above a generous 5 s.  Many
+ * short gaps, each longer than the idle spin, make the engine (or the
+ * client) fall asleep before every packet.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_fixture.h"
+#include "src/engine_internal.h"
+
+#define LOCAL "10.17.0.1"
+#define PEER "10.17.0.2"
+#define CYCLES 300u
+#define STALL_MS 5000
+
+static void stretch_idle_timer(void)
+{
+	atomic_store(&wt_engine_idle_sleep_ns, 60ull * 1000000000u);
+}
+
+static WINTUN_DIRECTION_STATISTICS dir_stats(WINTUN_SESSION_HANDLE s, bool tx)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	return tx ? st.Tx : st.Rx;
+}
+
+/* Times RX stopped for lack of Send ring space (DropRingFull, the packets
+ * the kernel dropped meanwhile, catches up only when an episode ends). */
+static uint64_t ring_full_episodes(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	return st.RxRingFullEpisodes;
+}
+
+/* Wait for the UDP packet of (@stream, @seq) in the Send ring, sleeping in
+ * WintunWaitForPacket.  False if a wait lasted STALL_MS: the packet was sent
+ * before it began, so only a lost wake-up keeps it out that long (the wait
+ * may still return true at its end, finding the packet published without
+ * a wake-up). */
+static bool ring_recv_or_stall(WINTUN_SESSION_HANDLE s, uint32_t stream, uint32_t seq)
+{
+	for (;;) {
+		uint32_t got;
+		int64_t t0;
+
+		if (WintunIsPacketAvailable(s)) {
+			if (ef_ring_recv_udp(s, 9999, stream, 0, &got) && got == seq)
+				return true;
+			continue;
+		}
+		cr_assert_eq(errno, 0, "%s", strerror(errno));
+		t0 = ef_now_ms();
+		if (!WintunWaitForPacket(s, STALL_MS))
+			cr_assert_eq(errno, ETIMEDOUT, "wait: %s", strerror(errno));
+		if (ef_now_ms() - t0 >= STALL_MS)
+			return false;
+	}
+}
+
+/* A gap longer than the 20 us idle spin: 0.5 to 2.5 ms. */
+static void gap(uint32_t i)
+{
+	usleep(500 + (i * 7919u) % 2000u);
+}
+
+/* client -> engine: each packet is sent while the engine sleeps on the
+ * Receive ring's event; WintunSendPacket must wake it. */
+Test(sleep_wakeup, client_to_sleeping_engine, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw0", LOCAL, true);
+	WINTUN_SESSION_HANDLE s;
+	int sink = ef_udp_bound(LOCAL, 9998);
+	int64_t worst = 0;
+	uint32_t i, seq;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	for (i = 0; i < CYCLES; i++) {
+		int64_t t0;
+
+		gap(i);
+		t0 = ef_now_ms();
+		ef_inject_udp(s, PEER, LOCAL, 9998, 1, i);
+		if (!ef_recv_udp(sink, 1, STALL_MS, &seq))
+			break;
+		cr_assert_eq(seq, i);
+		if (ef_now_ms() - t0 > worst)
+			worst = ef_now_ms() - t0;
+	}
+	printf("client -> engine: %u of %u packets, slowest %lld ms, %llu engine wake-ups\n", i,
+	       CYCLES, (long long)worst, (unsigned long long)dir_stats(s, true).Wakeups);
+	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not written within %d ms", i, STALL_MS);
+	/* The engine did sleep between packets (it was woken, not spinning). */
+	cr_expect_gt(dir_stats(s, true).Wakeups, CYCLES / 2);
+	close(sink);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* engine -> client: the client sleeps in WintunWaitForPacket and the engine
+ * on the TUN device; a datagram must wake both in turn. */
+Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw1", LOCAL, true);
+	WINTUN_SESSION_HANDLE s;
+	int src = ef_udp_bound(LOCAL, 0);
+	int64_t worst = 0;
+	uint32_t i;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	for (i = 0; i < CYCLES; i++) {
+		int64_t t0;
+
+		gap(i);
+		t0 = ef_now_ms();
+		ef_send_udp(src, PEER, 9999, 64, 2, i);
+		if (!ring_recv_or_stall(s, 2, i))
+			break;
+		if (ef_now_ms() - t0 > worst)
+			worst = ef_now_ms() - t0;
+	}
+	printf("engine -> client: %u of %u packets, slowest %lld ms, %llu engine wake-ups\n", i,
+	       CYCLES, (long long)worst, (unsigned long long)dir_stats(s, false).Wakeups);
+	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
+		     STALL_MS);
+	cr_expect_gt(dir_stats(s, false).Wakeups, CYCLES / 2);
+	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* release -> engine: the engine sleeps with the Send ring full; releasing
+ * must wake it (issue #11, defect 4), or RX stays stopped. */
+Test(sleep_wakeup, release_to_engine_sleeping_on_full_ring, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw2", LOCAL, true);
+	WINTUN_SESSION_HANDLE s;
+	int src = ef_udp_bound(LOCAL, 0);
+	static uint8_t *held[512];
+	uint32_t cycle, seq = 0;
+	int64_t worst = 0;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, WINTUN_MIN_RING_CAPACITY);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	for (cycle = 0; cycle < 30; cycle++) {
+		uint64_t full = ring_full_episodes(s);
+		unsigned n = 0;
+		uint32_t len;
+		int64_t t0;
+		bool resumed;
+
+		/* Hold every packet until the engine stops reading. */
+		while (ring_full_episodes(s) == full) {
+			ef_send_udp(src, PEER, 9999, 1400, 3, seq++);
+			while (n < 512 && (held[n] = WintunReceivePacket(s, &len)))
+				n++;
+			cr_assert_lt(n, 512);
+		}
+		usleep(5000); /* past the spin: the engine sleeps */
+		while (n < 512 && (held[n] = WintunReceivePacket(s, &len)))
+			n++;
+		t0 = ef_now_ms();
+		for (unsigned k = 0; k < n; k++)
+			WintunReleaseReceivePacket(s, held[k]);
+		ef_send_udp(src, PEER, 9999, 100, 4, cycle);
+		resumed = ring_recv_or_stall(s, 4, cycle);
+		cr_expect(resumed, "lost wake-up: RX did not resume within %d ms (cycle %u)",
+			  STALL_MS, cycle);
+		if (!resumed)
+			break;
+		if (ef_now_ms() - t0 > worst)
+			worst = ef_now_ms() - t0;
+		seq = 0;
+	}
+	printf("release -> engine: %u cycles, slowest resumption %lld ms\n", cycle,
+	       (long long)worst);
+	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
