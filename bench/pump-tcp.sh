@@ -31,7 +31,8 @@ stop() { # VARNAME: kill and reap the child whose PID it holds
 cleanup() {
   stop srv_pid
   stop pump_pid
-  for ns in "$veth_a" "$veth_b"; do
+  # tun-pump removes its namespaces itself, unless it was killed.
+  for ns in "$veth_a" "$veth_b" "$ns_a" "$ns_b"; do
     [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null || true
   done
 }
@@ -49,9 +50,12 @@ iperf() { # NS_CLIENT NS_SERVER ADDR -> $gbps
   srv_pid=$!
   sleep 0.3
   local out
-  out=$(ip netns exec "$1" iperf3 -c "$3" -t "$secs" -J 2>/dev/null) || true
+  # Hang guards only: a stream whose device vanished can spin forever.
+  out=$(timeout -k 5 $((secs + 30)) ip netns exec "$1" \
+    iperf3 -c "$3" -t "$secs" -J --connect-timeout 5000 2>/dev/null) || true
   stop srv_pid
-  gbps=$(jq -e -r '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100' <<<"$out" 2>/dev/null) || gbps=
+  gbps=$(jq -e -r 'select(.error == null) | .end.sum_received.bits_per_second / 1e9 * 100 | round / 100' \
+    <<<"$out" 2>/dev/null) || gbps=
   [ -n "$gbps" ]
 }
 
@@ -65,6 +69,8 @@ through_pump() { # MODE-NAME MODE-ARGS...
   for _ in $(seq 50); do [ -e "/run/netns/$ns_b" ] && break; sleep 0.1; done
   sleep 0.7
   iperf "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "$mode: iperf3 through tun-pump gave no result"; }
+  # A pump that died during the stream makes the number meaningless.
+  kill -0 "$pump_pid" 2>/dev/null || { cat "$tmp/pump.err" >&2; fail "$mode: tun-pump exited during the stream"; }
   stop pump_pid
 }
 
