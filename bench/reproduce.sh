@@ -32,9 +32,12 @@ done
 # Runs x seconds per measurement; the full values are the README's.
 if $quick; then
   runs=1 secs=0.3 light_runs=1 light_secs=0.3 pump_runs=1 pump_secs=1 cs_runs=1 perf_secs=1
+  step_limit=300
 else
   runs=5 secs=3 light_runs=5 light_secs=2 pump_runs=5 pump_secs=4 cs_runs=5 perf_secs=5
+  step_limit=1200
 fi
+# step_limit: seconds; a hang guard only, several times a step's normal length.
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, TUN devices, perf -a)"
 for tool in git meson ninja jq gnuplot iperf3 perf ip; do
@@ -85,7 +88,10 @@ step() {
   local name=$1; shift
   begin "$name"
   printf '%s\n' "$*" >"$out/$name.cmd"
-  "$@" >"$out/$name.txt" 2>"$out/$name.err" || failed $? "$out/$name.err"
+  local rc=0
+  timeout -k 30 -s INT "$step_limit" "$@" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
+  [ "$rc" = 124 ] && echo "reproduce.sh: $name: still running after $step_limit s, stopped" >>"$out/$name.err"
+  [ "$rc" = 0 ] || failed "$rc" "$out/$name.err"
   [ -s "$out/$name.err" ] || rm -f "$out/$name.err"
 }
 
