@@ -216,7 +216,7 @@ bench paced-spin0 --rate 80000 --spin-us 0 --scenario rx --scenario tx --scenari
 step pump-tcp env BUILD="$build" bench/pump-tcp.sh "$pump_runs" "$pump_secs" "$out/pump-tcp.json"
 profile perf-tso wintun/wbOA all tso
 profile perf-rx wintun/wb0 thread rx
-step plots bench/plot.sh "$out/flood.json" "$out/plots"
+step plots bench/plot.sh "$out/flood.json" "$out/plots" "commit $commit"
 step tables bench/tables.sh "$out"
 mv "$out/tables.txt" "$out/tables.md"
 [ "$n" = "$total" ] || die "ran $n steps of $total: the step count is out of date"

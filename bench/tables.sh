@@ -56,9 +56,9 @@ ebr() { # KIND FILE SCENARIO KEY
 header() { # TITLE STEP... : the provenance of one table
   local title=$1 s; shift
   printf '\n### %s\n\n' "$title"
-  printf 'Commit `%s`, %s.  Machine: %s CPUs (%s), %s, Linux %s, %s.  Cycles: %s.\n' \
+  printf 'Commit `%s`, %s.  Machine: %s CPUs (%s), %s, Linux %s, %s.  Cycles: %s.  Build: %s (more in `machine.json`).\n' \
     "$(m commit)" "$(m date)" "$(m cpus)" "$(m cpu_model)" "$(m memory)" "$(m kernel)" "$(m os)" \
-    "$(m cycles_method)"
+    "$(m cycles_method)" "$(m build)"
   for s in "$@"; do
     need "$s.cmd"
     printf '`%s`  \n' "$(cat "$dir/$s.cmd")"
