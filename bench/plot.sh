@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Turns wintun-bench JSON into PNG charts with gnuplot.
-#   bench/plot.sh RESULT.json [OUTDIR]
+#   bench/plot.sh RESULT.json [OUTDIR] [LABEL]
 # RESULT.json: from `wintun-bench --json > R.json` or `--json-out R.json`.
+# LABEL (optional) is added to each title, e.g. the commit measured.
 # Writes OUTDIR (default: next to the JSON) /wb-pps.png, wb-cycles.png,
 # wb-latency.png (if pingpong ran).  Bars are medians, whiskers min..max.
 # Needs gnuplot (gnuplot-nox) and jq: tools/setup-deps.sh installs both.
@@ -9,6 +10,7 @@ set -euo pipefail
 
 json=${1:?usage: $0 RESULT.json [OUTDIR]}
 out=${2:-$(dirname "$json")}
+label=${3:+, $3}
 for tool in gnuplot jq; do
   command -v "$tool" >/dev/null || { echo "plot.sh: $tool is missing (tools/setup-deps.sh)" >&2; exit 1; }
 done
@@ -31,7 +33,7 @@ rows() { # $1: jq filter selecting scenarios, $2...: metric keys
 rows 'true' pps > "$tmp/pps.dat"
 rows '.name != "pingpong"' io_cycles_per_pkt client_cycles_per_pkt > "$tmp/cycles.dat"
 rows '.name == "pingpong"' lat_p50_us lat_p99_us lat_p999_us > "$tmp/lat.dat"
-title=$(jq -r '"UDP payload \(.options.size), \(.options.runs) run(s) x \(.options.duration) s, kernel \(.kernel), \(.cpus) CPUs"' "$json")
+title=$(jq -r --arg extra "$label" '"UDP payload \(.options.size), \(.options.runs) run(s) x \(.options.duration) s, kernel \(.kernel), \(.cpus) CPUs\($extra)"' "$json")
 method=$(jq -r '.cycles_method' "$json")
 
 common="set terminal pngcairo size 1000,560 noenhanced font ',10'
