@@ -15,7 +15,7 @@
 #include "bench.h"
 #include "src/engine.h"
 #include "src/session.h"
-#include "src/session_start.h"
+#include "src/session_lifetime.h"
 #include "wintun.h"
 
 /* Offload mode: the capacity tun-pump uses (see tools/tun-pump.c). */

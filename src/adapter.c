@@ -137,11 +137,10 @@ static bool may_be_namesake(const char *ifname, const char *friendly)
 	return same;
 }
 
-/* Is there an adapter called @friendly already?  0 (no), or -EEXIST / the
- * netlink error (logged). */
-static int friendly_unused(const char *friendly)
+/* The device of the adapter called @friendly into @ifname: 0, -ENOENT (none)
+ * or a netlink error. */
+static int friendly_lookup(const char *friendly, char ifname[IFNAMSIZ])
 {
-	char ifname[IFNAMSIZ];
 	struct wt_nl nl;
 	int ret = wt_nl_open(&nl, -1);
 
@@ -149,6 +148,16 @@ static int friendly_unused(const char *friendly)
 		return ret;
 	ret = wt_friendly_find(&nl, friendly, ifname);
 	wt_nl_close(&nl);
+	return ret;
+}
+
+/* Is there an adapter called @friendly already?  0 (no), or -EEXIST / the
+ * netlink error (logged). */
+static int friendly_unused(const char *friendly)
+{
+	char ifname[IFNAMSIZ];
+	int ret = friendly_lookup(friendly, ifname);
+
 	if (ret == 0) {
 		wt_err("cannot create adapter \"%s\": it already exists (device %s)", friendly,
 		       ifname);
@@ -281,13 +290,8 @@ static int lookup_wintun(const char *name, struct wt_nl_link *link)
 /* The device name of the adapter called @friendly: 0, or -ENOENT (logged). */
 static int find_friendly(const char *friendly, char ifname[IFNAMSIZ])
 {
-	struct wt_nl nl;
-	int ret = wt_nl_open(&nl, -1);
+	int ret = friendly_lookup(friendly, ifname);
 
-	if (ret)
-		return ret;
-	ret = wt_friendly_find(&nl, friendly, ifname);
-	wt_nl_close(&nl);
 	if (ret == -ENOENT)
 		wt_err("cannot open adapter \"%s\": no adapter has this name", friendly);
 	return ret;

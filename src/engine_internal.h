@@ -1,5 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the engine's files: the engine object and io_uring helpers. */
+/*
+ * Shared by the engine's files: the engine object and io_uring helpers.
+ *
+ * Glossary -- one name per thing, in the engine and the client side alike:
+ *
+ *   Send ring      the shared ring the engine produces into and the client
+ *                  consumes (packets the OS sent out of the adapter).  Wintun's
+ *                  name, from the adapter's side; it is what
+ *                  WintunReceivePacket reads.
+ *   Receive ring   the shared ring the client produces into and the engine
+ *                  consumes (packets the client injects); what
+ *                  WintunAllocateSendPacket fills.
+ *   rx             the flow through the Send ring: TUN read -> Send ring ->
+ *                  WintunReceivePacket.  engine_rx*.c, port->rx_*,
+ *                  session->rx (the client's consumer state), Rx statistics.
+ *   tx             the flow through the Receive ring: WintunAllocateSendPacket
+ *                  -> Receive ring -> TUN write.  engine_tx*.c, port->tx_*,
+ *                  session->tx (the client's producer state), Tx statistics.
+ *   port           one session as an engine serves it (port.h).
+ *   record         Size + packet in a ring; a pad record covers a gap (rx).
+ *   slot           the fixed-size piece of Send ring free space one TUN read
+ *                  lands in (rx).
+ *
+ * Ring fields keep the ABI's names (desc.Send, desc.Receive, Head, Tail,
+ * Alertable); everything else says rx or tx.
+ */
 #ifndef WINTUN_ENGINE_INTERNAL_H
 #define WINTUN_ENGINE_INTERNAL_H
 
@@ -72,7 +97,6 @@ struct wt_engine {
 	int tid;                  /* the engine thread's kernel id */
 
 	int ctl_fd; /* eventfd: commands are pending */
-	uint64_t ctl_buf;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct wt_cmd *cmds;      /* under lock */
@@ -127,7 +151,7 @@ bool wt_uring_work_pending(struct wt_engine *e);
 /* Run it: one counted io_uring_enter(GETEVENTS). */
 void wt_uring_get_events(struct wt_engine *e);
 int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns);
-int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
+void wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot);
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p);
 /* The wt_uring_prep_* return false, queuing nothing, when the SQ has no room. */
 bool wt_uring_prep_read(struct wt_engine *e, struct wt_port *p, void *buf, unsigned len,

@@ -322,7 +322,7 @@ bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeo
 	}
 	atomic_store_explicit(&r->space_armed, 1, memory_order_relaxed);
 	/* Full fence: orders the store of space_armed before the re-load of
-	 * Send.Head (store->load).  Pairs with the fence in send_space_wake
+	 * Send.Head (store->load).  Pairs with the fence in rx_space_wake
 	 * (session_client.c), after the client's store-release of Head. */
 	wt_full_fence();
 	space = wt_rx_free_space(p);

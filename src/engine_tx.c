@@ -7,7 +7,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <string.h>
@@ -15,19 +14,9 @@
 
 #include "atomic.h"
 #include "engine_internal.h"
+#include "ip_header.h"
 #include "log.h"
 #include "ring_sync.h"
-
-/* The EtherType for the tun_pi, or 0 if this is not an IP packet the
- * Windows driver would accept either (v4 with >= 20 bytes, v6 with >= 40). */
-static uint16_t ip_proto(const uint8_t *pkt, uint32_t len)
-{
-	if (len >= 20 && pkt[0] >> 4 == 4)
-		return ETH_P_IP;
-	if (len >= 40 && pkt[0] >> 4 == 6)
-		return ETH_P_IPV6;
-	return 0;
-}
 
 static void tx_stop_bogus(struct wt_port *p, uint32_t off, uint32_t word, uint32_t tail)
 {
@@ -92,7 +81,7 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 	p->tx_walk = ent->next;
 	/* Offload mode: the IP packet follows the virtio_net_hdr. */
 	hdr = p->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
-	proto = word >= hdr ? ip_proto(rec->Data + hdr, word - hdr) : 0;
+	proto = word >= hdr ? wt_ip_ethertype(rec->Data + hdr, word - hdr) : 0;
 	if (!proto) {
 		wt_stat_add(&p->stats->tx.drop_non_ip, 1);
 		ent->done = true;

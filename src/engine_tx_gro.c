@@ -20,11 +20,8 @@
 #include "atomic.h"
 #include "checksum.h"
 #include "engine_internal.h"
+#include "ip_header.h"
 #include "wintun.h"
-
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* newer than some kernel headers */
-#endif
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -44,28 +41,6 @@ struct seg {
 	bool v6;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 /* The offloads that allow merging this kind of packet (WINTUN_OFFLOAD_*). */
 static uint32_t needed_offload(const struct seg *s)
 {
@@ -80,7 +55,7 @@ static bool parse_l4(struct seg *s)
 
 	if (s->proto == IPPROTO_UDP) {
 		s->thl = 8;
-		if (s->ihl + 8 > s->len || get16(l4 + 4) != s->len - s->ihl)
+		if (s->ihl + 8 > s->len || wt_get16(l4 + 4) != s->len - s->ihl)
 			return false;
 		s->payload = s->len - s->ihl - 8;
 		return s->payload > 0;
@@ -91,7 +66,7 @@ static bool parse_l4(struct seg *s)
 	if (s->thl < 20 || s->ihl + s->thl > s->len)
 		return false;
 	s->payload = s->len - s->ihl - s->thl;
-	s->seq = get32(l4 + 4);
+	s->seq = wt_get32(l4 + 4);
 	s->flags = l4[13];
 	return s->payload && !(s->flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG));
 }
@@ -103,20 +78,17 @@ static bool parse_seg(WINTUN_PACKET *rec, uint32_t word, struct seg *s)
 	const uint8_t *vnet = rec->Data;
 	uint8_t *ip = rec->Data + WINTUN_VNET_HDR_SIZE;
 	uint32_t len = word - WINTUN_VNET_HDR_SIZE;
+	struct wt_ip_hdr h;
 
 	if (word < WINTUN_VNET_HDR_SIZE + 40 || vnet[0] || vnet[1])
 		return false; /* too short, or already offloaded */
 	*s = (struct seg){ .rec = (uint8_t *)rec, .ip = ip, .len = len };
-	if (ip[0] == 0x45 && get16(ip + 2) == len && !(get16(ip + 6) & 0x3FFF)) {
-		s->ihl = 20; /* no options, not a fragment */
-		s->proto = ip[9];
-	} else if (ip[0] >> 4 == 6 && get16(ip + 4) == len - 40) {
-		s->ihl = 40;
-		s->v6 = true;
-		s->proto = ip[6];
-	} else {
+	/* Only plain headers merge: no IPv4 options, no fragments. */
+	if (!wt_ip_hdr_parse(ip, len, &h) || (!h.v6 && (h.hlen != 20 || h.fragment)))
 		return false;
-	}
+	s->ihl = h.hlen;
+	s->v6 = h.v6;
+	s->proto = h.proto;
 	return (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) && parse_l4(s);
 }
 
@@ -153,36 +125,33 @@ static void build_headers(struct seg *f, uint32_t total, bool psh)
 {
 	uint32_t ip_len = f->ihl + f->thl + total, l4_len = f->thl + total;
 	uint8_t *vnet = f->rec + sizeof(WINTUN_PACKET), *l4 = f->ip + f->ihl;
-	uint8_t tail[4] = { 0, f->proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 	struct tun_pi pi = { 0, htons(f->v6 ? ETH_P_IPV6 : ETH_P_IP) };
 	bool udp = f->proto == IPPROTO_UDP;
 	uint16_t check_at = udp ? 6 : 16;
-	uint32_t sum;
 
 	if (f->v6) {
-		put16(f->ip + 4, (uint16_t)(ip_len - 40));
-		sum = wt_csum_add(0, f->ip + 8, 32);
+		wt_put16(f->ip + 4, (uint16_t)(ip_len - 40));
 	} else {
-		put16(f->ip + 2, (uint16_t)ip_len);
-		put16(f->ip + 10, 0);
-		put16(f->ip + 10, wt_csum_fold(wt_csum_add(0, f->ip, 20)));
-		sum = wt_csum_add(0, f->ip + 12, 8);
+		wt_put16(f->ip + 2, (uint16_t)ip_len);
+		wt_put16(f->ip + 10, 0);
+		wt_put16(f->ip + 10, wt_csum_fold(wt_csum_add(0, f->ip, 20)));
 	}
 	if (udp)
-		put16(l4 + 4, (uint16_t)l4_len);
+		wt_put16(l4 + 4, (uint16_t)l4_len);
 	else if (psh)
 		l4[13] |= TCP_PSH;
 	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum. */
-	put16(l4 + check_at, (uint16_t)~wt_csum_fold(wt_csum_add(sum, tail, 4)));
+	wt_put16(l4 + check_at,
+		 (uint16_t)~wt_csum_fold(wt_csum_pseudo(f->ip, f->v6, f->proto, l4_len)));
 	memset(vnet, 0, WINTUN_VNET_HDR_SIZE);
 	vnet[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vnet[1] = udp	   ? VIRTIO_NET_HDR_GSO_UDP_L4
 		  : f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6
 			  : VIRTIO_NET_HDR_GSO_TCPV4;
-	put_le16(vnet + 2, (uint16_t)(f->ihl + f->thl));
-	put_le16(vnet + 4, (uint16_t)f->payload);
-	put_le16(vnet + 6, (uint16_t)f->ihl);
-	put_le16(vnet + 8, check_at);
+	wt_put_le16(vnet + 2, (uint16_t)(f->ihl + f->thl));
+	wt_put_le16(vnet + 4, (uint16_t)f->payload);
+	wt_put_le16(vnet + 6, (uint16_t)f->ihl);
+	wt_put_le16(vnet + 8, check_at);
 	memcpy(f->rec, &pi, sizeof(pi));
 }
 

@@ -203,7 +203,9 @@ int wt_uring_submit(struct wt_engine *e, unsigned wait_nr, uint64_t timeout_ns)
 	return wait_nr ? io_uring_submit_and_wait(&e->ring, wait_nr) : io_uring_submit(&e->ring);
 }
 
-int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot)
+/* Register the port's fd and rings where the engine has the tables; a port
+ * that cannot be registered runs with plain fds and READ/WRITE (logged). */
+void wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot)
 {
 	struct iovec iov[2] = {
 		{ p->rings->desc.Send.Ring, p->rings->desc.Send.RingSize },
@@ -235,7 +237,6 @@ int wt_uring_register_port(struct wt_engine *e, struct wt_port *p, unsigned slot
 				p->ifname, strerror(-ret));
 		}
 	}
-	return 0;
 }
 
 void wt_uring_unregister_port(struct wt_engine *e, struct wt_port *p)

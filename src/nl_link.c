@@ -201,22 +201,24 @@ int wt_nl_link_set_name(struct wt_nl *nl, int ifindex, const char *name)
 	return wt_nl_request(nl, nlh, NULL, NULL);
 }
 
-int wt_nl_link_set_mtu(struct wt_nl *nl, int ifindex, uint32_t mtu)
+/* Set one 32-bit link attribute. */
+static int link_set_u32(struct wt_nl *nl, int ifindex, uint16_t attr, uint32_t value)
 {
 	char buf[WT_NL_MSG_SIZE];
 	struct nlmsghdr *nlh = link_msg(nl, buf, RTM_NEWLINK, ifindex);
 
-	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	mnl_attr_put_u32(nlh, attr, value);
 	return wt_nl_request(nl, nlh, NULL, NULL);
+}
+
+int wt_nl_link_set_mtu(struct wt_nl *nl, int ifindex, uint32_t mtu)
+{
+	return link_set_u32(nl, ifindex, IFLA_MTU, mtu);
 }
 
 int wt_nl_link_set_gso_max_size(struct wt_nl *nl, int ifindex, uint32_t size)
 {
-	char buf[WT_NL_MSG_SIZE];
-	struct nlmsghdr *nlh = link_msg(nl, buf, RTM_NEWLINK, ifindex);
-
-	mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SIZE, size);
-	return wt_nl_request(nl, nlh, NULL, NULL);
+	return link_set_u32(nl, ifindex, IFLA_GSO_MAX_SIZE, size);
 }
 
 int wt_nl_link_set_up(struct wt_nl *nl, int ifindex, bool up)

@@ -100,8 +100,6 @@ struct wt_port {
 	struct wt_tx_entry tx_fifo[WT_TX_INFLIGHT_MAX];
 	bool tx_stopped;    /* bogus record: Head = SENTINEL */
 	bool tx_wake_armed; /* a read on Receive.TailMoved is in flight */
-	uint64_t tx_wake_buf;
-	uint64_t poll_buf;
 };
 
 #endif

@@ -183,13 +183,13 @@ void wt_ring_pair_close(struct wt_ring_pair *pair)
 
 void wt_session_init_client(struct wintun_session *s)
 {
-	pthread_mutex_init(&s->send.lock, NULL);
-	pthread_mutex_init(&s->recv.lock, NULL);
-	pthread_cond_init(&s->send.waiters_left, NULL);
+	pthread_mutex_init(&s->rx.lock, NULL);
+	pthread_mutex_init(&s->tx.lock, NULL);
+	pthread_cond_init(&s->rx.waiters_left, NULL);
 	/* A raw registration may start with indexes other than 0: the values
 	 * it checked, never a fresh (unchecked) load of the ring. */
-	s->send.head = s->send.head_release = s->rings.start.send_head;
-	s->recv.tail = s->recv.tail_release = s->rings.start.recv_tail;
+	s->rx.head = s->rx.head_release = s->rings.start.send_head;
+	s->tx.tail = s->tx.tail_release = s->rings.start.recv_tail;
 	s->tun_fd = -1;
 }
 
@@ -216,8 +216,8 @@ void wt_session_destroy(struct wintun_session *s)
 	if (!s)
 		return;
 	wt_ring_pair_free(&s->rings);
-	pthread_mutex_destroy(&s->send.lock);
-	pthread_mutex_destroy(&s->recv.lock);
-	pthread_cond_destroy(&s->send.waiters_left);
+	pthread_mutex_destroy(&s->rx.lock);
+	pthread_mutex_destroy(&s->tx.lock);
+	pthread_cond_destroy(&s->rx.waiters_left);
 	free(s);
 }

@@ -40,8 +40,8 @@ struct wt_ring_pair {
 	atomic_int space_armed;
 };
 
-/* Client side of the Send ring (the client consumes). */
-struct wt_send_consumer {
+/* Client side of rx: the client consumes the Send ring. */
+struct wt_rx_consumer {
 	pthread_mutex_t lock;
 	uint32_t head;         /* next record to hand out; SENTINEL once stopped */
 	uint32_t head_release; /* first record not released yet */
@@ -51,8 +51,8 @@ struct wt_send_consumer {
 	pthread_cond_t waiters_left; /* signalled when waiters drops to 0 */
 };
 
-/* Client side of the Receive ring (the client produces). */
-struct wt_recv_producer {
+/* Client side of tx: the client produces into the Receive ring. */
+struct wt_tx_producer {
 	pthread_mutex_t lock;
 	uint32_t tail;         /* next allocation */
 	uint32_t tail_release; /* first record not sent yet */
@@ -64,8 +64,8 @@ struct wt_port;
 
 struct wintun_session {
 	struct wt_ring_pair rings;
-	struct wt_send_consumer send;
-	struct wt_recv_producer recv;
+	struct wt_rx_consumer rx;   /* consumes the Send ring (glossary: engine_internal.h) */
+	struct wt_tx_producer tx;   /* produces into the Receive ring */
 	struct wt_engine *engine; /* the thread that serves this session */
 	struct wt_port *port;     /* this session's state inside that engine */
 	struct wt_port_stats stats;

@@ -11,7 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "offload.h"
-#include "session_start.h"
+#include "session_lifetime.h"
 #include "wintun.h"
 
 #define WT_DEFAULT_CAPACITY 0x400000u

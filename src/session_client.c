@@ -19,7 +19,7 @@
 /* Wake an engine that sleeps for lack of Send ring space, after the caller's
  * store-release of Send.Head (the releasing half of the handshake in
  * wt_rx_prepare_sleep). */
-static void send_space_wake(struct wintun_session *s)
+static void rx_space_wake(struct wintun_session *s)
 {
 	if (s->rings.space_fd < 0)
 		return;
@@ -34,14 +34,14 @@ static void send_space_wake(struct wintun_session *s)
 		wt_event_signal(s->rings.space_fd);
 }
 
-static int send_stop_locked(struct wintun_session *s, int err)
+static int rx_stop_locked(struct wintun_session *s, int err)
 {
 	if (err == EBADMSG) {
 		/* Tell the engine to stop producing; pairs with its load-acquire
 		 * of Send.Head. */
 		wt_store_release(&s->rings.desc.Send.Ring->Head, WINTUN_RING_SENTINEL);
 	}
-	s->send.stop_errno = err;
+	s->rx.stop_errno = err;
 	/* The stop is sticky: from now on nothing here drains the event, and
 	 * this signal replaces one an earlier drain may have taken, so every
 	 * waiter and every poller of the event wakes up and sees the stop. */
@@ -56,7 +56,7 @@ static int send_stop_locked(struct wintun_session *s, int err)
  * publish after the drain sees Alertable (full fences, wt_ring_arm) and
  * signals again.  Returns true if the ring is still empty.
  */
-static bool send_reset_and_arm_locked(struct wintun_session *s, uint32_t tail)
+static bool rx_reset_and_arm_locked(struct wintun_session *s, uint32_t tail)
 {
 	wt_event_drain(s->rings.desc.Send.TailMoved);
 	return wt_ring_arm(s->rings.desc.Send.Ring, tail);
@@ -64,18 +64,18 @@ static bool send_reset_and_arm_locked(struct wintun_session *s, uint32_t tail)
 
 /* Pads the engine left are freed at once when no packet before them is still
  * out, otherwise counted so that the release walk passes over them. */
-static void send_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
+static void rx_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
 {
-	s->send.head = wintun_ring_next(s->send.head, wintun_ring_record_len(size_word),
+	s->rx.head = wintun_ring_next(s->rx.head, wintun_ring_record_len(size_word),
 					s->rings.capacity);
-	if (s->send.outstanding) {
-		s->send.outstanding++;
+	if (s->rx.outstanding) {
+		s->rx.outstanding++;
 		return;
 	}
-	s->send.head_release = s->send.head;
+	s->rx.head_release = s->rx.head;
 	/* Pairs with the engine's load-acquire of Send.Head. */
-	wt_store_release(&s->rings.desc.Send.Ring->Head, s->send.head);
-	send_space_wake(s);
+	wt_store_release(&s->rings.desc.Send.Ring->Head, s->rx.head);
+	rx_space_wake(s);
 }
 
 /*
@@ -83,43 +83,43 @@ static void send_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
  * empty ring arms the wake-up (Alertable handshake) before reporting EAGAIN.
  * Returns 0 with *rec set, or -EAGAIN, -ESHUTDOWN, -EBADMSG.
  */
-static int send_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_t *len,
+static int rx_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_t *len,
 			    bool arm)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
 	uint32_t cap = s->rings.capacity;
 	uint32_t tail, word;
 
-	if (s->send.stop_errno)
-		return -s->send.stop_errno;
+	if (s->rx.stop_errno)
+		return -s->rx.stop_errno;
 	/* Pairs with the store-release of Tail in wt_ring_publish (engine). */
 	tail = wt_load_acquire(&ring->Tail);
 	for (;;) {
 		if (tail == WINTUN_RING_SENTINEL)
-			return send_stop_locked(s, ESHUTDOWN);
+			return rx_stop_locked(s, ESHUTDOWN);
 		if (!wintun_ring_offset_valid(tail, cap)) {
 			wt_err("send ring: tail %u is not an aligned offset below %u", tail, cap);
-			return send_stop_locked(s, EBADMSG);
+			return rx_stop_locked(s, EBADMSG);
 		}
-		if (s->send.head == tail) {
-			if (!arm || send_reset_and_arm_locked(s, tail))
+		if (s->rx.head == tail) {
+			if (!arm || rx_reset_and_arm_locked(s, tail))
 				return -EAGAIN;
 			tail = wt_load_acquire(&ring->Tail); /* moved while arming */
 			continue;
 		}
 		/* Once, atomically: the checked value is the one used. */
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head)->Size);
-		if (!wintun_ring_record_valid(s->send.head, tail, cap, word, true)) {
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->rx.head)->Size);
+		if (!wintun_ring_record_valid(s->rx.head, tail, cap, word, true)) {
 			wt_err("send ring: bogus record at %u (size word 0x%08x, tail %u)",
-			       s->send.head, word, tail);
-			return send_stop_locked(s, EBADMSG);
+			       s->rx.head, word, tail);
+			return rx_stop_locked(s, EBADMSG);
 		}
 		if (!wintun_ring_record_is_pad(word)) {
-			*rec = wintun_ring_record(ring, s->send.head);
+			*rec = wintun_ring_record(ring, s->rx.head);
 			*len = word; /* the value checked: never read it twice */
 			return 0;
 		}
-		send_skip_pad_locked(s, word);
+		rx_skip_pad_locked(s, word);
 	}
 }
 
@@ -133,16 +133,16 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *Packe
 		wt_err("WintunReceivePacket: %s is NULL", s ? "PacketSize" : "session");
 		return wt_fail_ptr(-EINVAL);
 	}
-	pthread_mutex_lock(&s->send.lock);
-	ret = send_peek_locked(s, &rec, &len, true);
+	pthread_mutex_lock(&s->rx.lock);
+	ret = rx_peek_locked(s, &rec, &len, true);
 	if (ret) {
-		pthread_mutex_unlock(&s->send.lock);
+		pthread_mutex_unlock(&s->rx.lock);
 		return wt_fail_ptr(ret);
 	}
 	*PacketSize = len;
-	s->send.head = wintun_ring_next(s->send.head, len, s->rings.capacity);
-	s->send.outstanding++;
-	pthread_mutex_unlock(&s->send.lock);
+	s->rx.head = wintun_ring_next(s->rx.head, len, s->rings.capacity);
+	s->rx.outstanding++;
+	pthread_mutex_unlock(&s->rx.lock);
 	return rec->Data;
 }
 
@@ -166,6 +166,22 @@ static bool in_window(uint32_t off, uint32_t from, uint32_t to, uint32_t cap)
 	return wintun_ring_wrap(off - from, cap) < wintun_ring_wrap(to - from, cap);
 }
 
+/*
+ * The offset of the record holding @packet in @ring if it is one of the
+ * @outstanding records in [from, to), with its Size word (read once) in
+ * *word; UINT32_MAX otherwise.  Called under the direction's lock.
+ */
+static uint32_t held_record(WINTUN_RING *ring, uint32_t cap, const uint8_t *packet,
+			    uint32_t outstanding, uint32_t from, uint32_t to, uint32_t *word)
+{
+	uint32_t off = record_offset(ring, cap, packet);
+
+	if (off == UINT32_MAX || !outstanding || !in_window(off, from, to, cap))
+		return UINT32_MAX;
+	*word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
+	return off;
+}
+
 WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
 	WINTUN_RING *ring;
@@ -178,14 +194,11 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 	}
 	ring = s->rings.desc.Send.Ring;
 	cap = s->rings.capacity;
-	off = record_offset(ring, cap, Packet);
-	pthread_mutex_lock(&s->send.lock);
-	if (off != UINT32_MAX)
-		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
-	if (off == UINT32_MAX || !s->send.outstanding ||
-	    !in_window(off, s->send.head_release, s->send.head, cap) ||
-	    (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
-		pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	off = held_record(ring, cap, Packet, s->rx.outstanding, s->rx.head_release, s->rx.head,
+			  &word);
+	if (off == UINT32_MAX || (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+		pthread_mutex_unlock(&s->rx.lock);
 		wt_err("WintunReleaseReceivePacket: %p is not a packet received on this session "
 		       "and not yet released",
 		       (const void *)Packet);
@@ -193,20 +206,20 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 		return;
 	}
 	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
-	while (s->send.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->send.head_release)->Size);
+	while (s->rx.outstanding) {
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->rx.head_release)->Size);
 		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
 			break;
-		s->send.head_release = wintun_ring_next(s->send.head_release,
+		s->rx.head_release = wintun_ring_next(s->rx.head_release,
 							wintun_ring_record_len(word), cap);
-		s->send.outstanding--;
+		s->rx.outstanding--;
 	}
 	/* Pairs with the engine's load-acquire of Send.Head: our reads of the
 	 * released packets happen before the engine reuses their space. */
-	if (s->send.stop_errno != EBADMSG)
-		wt_store_release(&ring->Head, s->send.head_release);
-	pthread_mutex_unlock(&s->send.lock);
-	send_space_wake(s);
+	if (s->rx.stop_errno != EBADMSG)
+		wt_store_release(&ring->Head, s->rx.head_release);
+	pthread_mutex_unlock(&s->rx.lock);
+	rx_space_wake(s);
 }
 
 WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
@@ -219,9 +232,9 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
 		wt_err("WintunIsPacketAvailable: session is NULL");
 		return wt_fail_bool(-EINVAL);
 	}
-	pthread_mutex_lock(&s->send.lock);
-	ret = send_peek_locked(s, &rec, &len, false);
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	ret = rx_peek_locked(s, &rec, &len, false);
+	pthread_mutex_unlock(&s->rx.lock);
 	if (!ret)
 		return true;
 	if (ret == -EAGAIN) {
@@ -262,23 +275,23 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE s, uint32_t Millisecon
 		return wt_fail_bool(-EINVAL);
 	}
 	/* WintunEndSession waits for us to leave before freeing the session. */
-	pthread_mutex_lock(&s->send.lock);
-	s->send.waiters++;
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	s->rx.waiters++;
+	pthread_mutex_unlock(&s->rx.lock);
 	ret = wait_for_packet(s, Milliseconds, deadline);
-	pthread_mutex_lock(&s->send.lock);
-	if (--s->send.waiters == 0)
-		pthread_cond_broadcast(&s->send.waiters_left);
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	if (--s->rx.waiters == 0)
+		pthread_cond_broadcast(&s->rx.waiters_left);
+	pthread_mutex_unlock(&s->rx.lock);
 	return ret ? wt_fail_bool(ret) : true;
 }
 
 void wt_session_wait_for_waiters(struct wintun_session *s)
 {
-	pthread_mutex_lock(&s->send.lock);
-	while (s->send.waiters)
-		pthread_cond_wait(&s->send.waiters_left, &s->send.lock);
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	while (s->rx.waiters)
+		pthread_cond_wait(&s->rx.waiters_left, &s->rx.lock);
+	pthread_mutex_unlock(&s->rx.lock);
 }
 
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
@@ -291,9 +304,9 @@ static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int6
 		struct pollfd pfd = { .fd = s->rings.desc.Send.TailMoved, .events = POLLIN };
 		int timeout;
 
-		pthread_mutex_lock(&s->send.lock);
-		ret = send_peek_locked(s, &rec, &len, Milliseconds != 0);
-		pthread_mutex_unlock(&s->send.lock);
+		pthread_mutex_lock(&s->rx.lock);
+		ret = rx_peek_locked(s, &rec, &len, Milliseconds != 0);
+		pthread_mutex_unlock(&s->rx.lock);
 		if (ret != -EAGAIN)
 			return ret;
 		timeout = remaining_ms(deadline);
@@ -320,7 +333,7 @@ WINTUN_API int WintunGetReadWaitEvent(WINTUN_SESSION_HANDLE s)
 
 /* Why the engine stopped consuming (Head == SENTINEL): the session ended, or
  * it found the ring corrupt. */
-static int recv_stopped_errno(struct wintun_session *s)
+static int tx_stopped_errno(struct wintun_session *s)
 {
 	/* Pairs with the store-release in wt_ring_pair_close. */
 	return wt_load_acquire(&s->rings.desc.Send.Ring->Tail) == WINTUN_RING_SENTINEL ? ESHUTDOWN
@@ -343,30 +356,30 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 	}
 	ring = s->rings.desc.Receive.Ring;
 	cap = s->rings.capacity;
-	pthread_mutex_lock(&s->recv.lock);
+	pthread_mutex_lock(&s->tx.lock);
 	/* Pairs with the engine's store-release of Receive.Head once its writes
 	 * of the freed records have completed. */
 	head = wt_load_acquire(&ring->Head);
 	if (head == WINTUN_RING_SENTINEL || !wintun_ring_offset_valid(head, cap)) {
-		int err = head == WINTUN_RING_SENTINEL ? recv_stopped_errno(s) : EBADMSG;
+		int err = head == WINTUN_RING_SENTINEL ? tx_stopped_errno(s) : EBADMSG;
 
-		pthread_mutex_unlock(&s->recv.lock);
+		pthread_mutex_unlock(&s->tx.lock);
 		if (err == EBADMSG)
 			wt_err("WintunAllocateSendPacket: the receive ring was stopped as corrupt "
 			       "(head 0x%08x)",
 			       head);
 		return wt_fail_ptr(-err);
 	}
-	if (wintun_ring_record_size(PacketSize) > wintun_ring_free(head, s->recv.tail, cap)) {
-		pthread_mutex_unlock(&s->recv.lock);
+	if (wintun_ring_record_size(PacketSize) > wintun_ring_free(head, s->tx.tail, cap)) {
+		pthread_mutex_unlock(&s->tx.lock);
 		return wt_fail_ptr(-ENOBUFS);
 	}
-	rec = wintun_ring_record(ring, s->recv.tail);
+	rec = wintun_ring_record(ring, s->tx.tail);
 	/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
 	wt_store_relaxed(&rec->Size, PacketSize | WINTUN_PACKET_CLIENT);
-	s->recv.tail = wintun_ring_next(s->recv.tail, PacketSize, cap);
-	s->recv.outstanding++;
-	pthread_mutex_unlock(&s->recv.lock);
+	s->tx.tail = wintun_ring_next(s->tx.tail, PacketSize, cap);
+	s->tx.outstanding++;
+	pthread_mutex_unlock(&s->tx.lock);
 	return rec->Data;
 }
 
@@ -382,14 +395,11 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 	}
 	ring = s->rings.desc.Receive.Ring;
 	cap = s->rings.capacity;
-	off = record_offset(ring, cap, Packet);
-	pthread_mutex_lock(&s->recv.lock);
-	if (off != UINT32_MAX)
-		word = wt_load_relaxed(&wintun_ring_record(ring, off)->Size);
-	if (off == UINT32_MAX || !s->recv.outstanding ||
-	    !in_window(off, s->recv.tail_release, s->recv.tail, cap) ||
-	    !(word & WINTUN_PACKET_CLIENT)) {
-		pthread_mutex_unlock(&s->recv.lock);
+	pthread_mutex_lock(&s->tx.lock);
+	off = held_record(ring, cap, Packet, s->tx.outstanding, s->tx.tail_release, s->tx.tail,
+			  &word);
+	if (off == UINT32_MAX || !(word & WINTUN_PACKET_CLIENT)) {
+		pthread_mutex_unlock(&s->tx.lock);
 		wt_err("WintunSendPacket: %p is not a packet allocated on this session and not "
 		       "yet sent",
 		       (const void *)Packet);
@@ -397,26 +407,26 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 		return;
 	}
 	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
-	before = s->recv.tail_release;
-	while (s->recv.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->recv.tail_release)->Size);
+	before = s->tx.tail_release;
+	while (s->tx.outstanding) {
+		word = wt_load_relaxed(&wintun_ring_record(ring, s->tx.tail_release)->Size);
 		if (word & WINTUN_PACKET_CLIENT)
 			break;
 		/* The length bits only: a scribbled word cannot throw the walk
 		 * further than a record can span. */
-		s->recv.tail_release = wintun_ring_next(s->recv.tail_release,
+		s->tx.tail_release = wintun_ring_next(s->tx.tail_release,
 							wintun_ring_record_len(word), cap);
-		s->recv.outstanding--;
+		s->tx.outstanding--;
 	}
-	if (s->recv.tail_release == before) {
-		pthread_mutex_unlock(&s->recv.lock);
+	if (s->tx.tail_release == before) {
+		pthread_mutex_unlock(&s->tx.lock);
 		return; /* an earlier allocation is still being filled */
 	}
 	/* Pairs with the engine's load-acquire of Receive.Tail: the packet
 	 * bytes written before are visible with the new Tail.  Published under
 	 * the lock so that Tail only moves forward. */
-	wt_store_release(&ring->Tail, s->recv.tail_release);
-	pthread_mutex_unlock(&s->recv.lock);
+	wt_store_release(&ring->Tail, s->tx.tail_release);
+	pthread_mutex_unlock(&s->tx.lock);
 	/* Fence, then wake the engine if it armed (Alertable handshake). */
 	wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
 }

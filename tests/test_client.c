@@ -199,7 +199,7 @@ Test(client, record_spills_contiguously_past_the_end)
 	uint8_t *p;
 
 	/* Move both indexes to just before the end. */
-	s->recv.tail = s->recv.tail_release = CAP - 8;
+	s->tx.tail = s->tx.tail_release = CAP - 8;
 	recv_ring()->Head = recv_ring()->Tail = CAP - 8;
 	p = WintunAllocateSendPacket(s, 0xFFFF);
 	cr_assert_not_null(p);
@@ -234,9 +234,9 @@ static unsigned waiters_inside(void)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&s->send.lock);
-	n = s->send.waiters;
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	n = s->rx.waiters;
+	pthread_mutex_unlock(&s->rx.lock);
 	return n;
 }
 

@@ -24,7 +24,7 @@
 #include "netutil.h"
 #include "src/atomic.h"
 #include "src/ring_sync.h"
-#include "src/session_start.h"
+#include "src/session_lifetime.h"
 #include "wintun.h"
 
 #define IFNAME "wte0"
@@ -378,7 +378,7 @@ Test(engine, garbage_in_receive_ring_stops_tx_only, .timeout = 120)
 	ring = s->rings.desc.Receive.Ring;
 	/* A raw record claiming 0x12345 bytes, published behind the API. */
 	wintun_ring_record(ring, 0)->Size = 0x12345;
-	s->recv.tail = s->recv.tail_release = 8;
+	s->tx.tail = s->tx.tail_release = 8;
 	wt_store_release(&ring->Tail, 8);
 	wt_event_signal(s->rings.desc.Receive.TailMoved); /* wake the engine */
 	for (int i = 0; i < 1000 && wt_load_acquire(&ring->Head) != WINTUN_RING_SENTINEL; i++)

@@ -26,7 +26,7 @@
 #include "helpers.h"
 #include "netutil.h"
 #include "src/checksum.h"
-#include "src/session_start.h"
+#include "src/session_lifetime.h"
 #include "src/stats.h"
 #include "wintun.h"
 

@@ -265,9 +265,9 @@ static unsigned waiters_inside(WINTUN_SESSION_HANDLE s)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&s->send.lock);
-	n = s->send.waiters;
-	pthread_mutex_unlock(&s->send.lock);
+	pthread_mutex_lock(&s->rx.lock);
+	n = s->rx.waiters;
+	pthread_mutex_unlock(&s->rx.lock);
 	return n;
 }
 

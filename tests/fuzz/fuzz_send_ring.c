@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the client's walker of the Send ring (send_peek_locked
+ * libFuzzer target: the client's walker of the Send ring (rx_peek_locked
  * through WintunReceivePacket / WintunReleaseReceivePacket), with the ring
  * contents chosen by the fuzzer, as a hostile or broken engine could leave
  * them.
@@ -49,9 +49,9 @@ static void reset_ring(const uint8_t *bytes, size_t n, uint32_t head, uint32_t t
 		memcpy(ring->Data, bytes + first, n - first < room ? n - first : room);
 	ring->Head = head;
 	ring->Tail = tail;
-	session->send.head = session->send.head_release = head;
-	session->send.outstanding = 0;
-	session->send.stop_errno = 0;
+	session->rx.head = session->rx.head_release = head;
+	session->rx.outstanding = 0;
+	session->rx.stop_errno = 0;
 }
 
 static void check_packet(const uint8_t *pkt, uint32_t size)
@@ -124,8 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	release_all(out, &nout, pattern);
 	if (bad && session->rings.desc.Send.Ring->Head != WINTUN_RING_SENTINEL)
 		abort(); /* a corrupt ring must be stopped for the engine too */
-	if (!bad && (session->send.outstanding ||
-		     session->rings.desc.Send.Ring->Head != session->send.head))
+	if (!bad && (session->rx.outstanding ||
+		     session->rings.desc.Send.Ring->Head != session->rx.head))
 		abort(); /* everything released: Head is where the walk is */
 	return 0;
 }

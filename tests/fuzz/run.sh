@@ -25,7 +25,7 @@ declare -A sources=(
 	[send_ring]="tests/fuzz/fuzz_send_ring.c src/session.c src/session_client.c
 		src/ring_sync.c src/memory.c src/log.c"
 	[engine_tx]="tests/fuzz/fuzz_engine_tx.c tests/tx_harness.c src/engine_tx.c
-		src/engine_tx_gro.c src/checksum.c src/session.c src/ring_sync.c src/memory.c src/log.c"
+		src/engine_tx_gro.c src/ip_header.c src/checksum.c src/session.c src/ring_sync.c src/memory.c src/log.c"
 	[netlink]="tests/fuzz/fuzz_netlink.c src/netns.c src/log.c"
 )
 

@@ -12,7 +12,7 @@
  *
  *   producer (ring_sync.c wt_ring_publish/wt_ring_wake), NPKT times:
  *     store Tail = i; FENCE; if (load Alertable && xchg(Alertable, 0)) signal
- *   consumer (session_client.c send_peek_locked + wait_for_packet, and
+ *   consumer (session_client.c rx_peek_locked + wait_for_packet, and
  *   engine_tx.c wt_tx_prepare_sleep; both call wt_ring_arm):
  *     t = load Tail; not empty: consume up to t
  *     empty: store Alertable = 1; FENCE; t = load Tail;

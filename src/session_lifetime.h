@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Starting and ending sessions on a TUN queue fd (the public session API and
  * the tests build on this). */
-#ifndef WINTUN_SESSION_START_H
-#define WINTUN_SESSION_START_H
+#ifndef WINTUN_SESSION_LIFETIME_H
+#define WINTUN_SESSION_LIFETIME_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "session_start.h"
+#include "session_lifetime.h"
 
 #include <errno.h>
 #include <stdlib.h>
