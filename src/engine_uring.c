@@ -2,6 +2,7 @@
 /* io_uring set-up with fallbacks, registration, and SQE preparation. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -79,31 +80,77 @@ static bool mode_allowed(uint64_t features)
 	return true;
 }
 
-static int uring_init(struct wt_engine *e, unsigned flags, unsigned entries, unsigned cq_entries)
+static int uring_init(struct wt_engine *e, unsigned flags, unsigned entries, unsigned cq_entries,
+		      unsigned *feats)
 {
 	struct io_uring_params p = { .flags = flags | IORING_SETUP_CQSIZE,
 				     .cq_entries = cq_entries };
+	int ret = io_uring_queue_init_params(entries, &e->ring, &p);
 
-	return io_uring_queue_init_params(entries, &e->ring, &p);
+	*feats = p.features;
+	return ret;
+}
+
+/*
+ * What the engine cannot run without, with the version that brought it:
+ * completions never dropped (5.5), internal polling instead of io-wq for
+ * pollable files (5.7), waits with a timeout in io_uring_enter (5.11),
+ * io-wq workers that are threads of this process (5.12).  The oldest
+ * kernel tested (CI boots it) is 6.1.
+ */
+static const struct {
+	unsigned feat;
+	const char *name;
+} required_feats[] = {
+	{ IORING_FEAT_NODROP, "IORING_FEAT_NODROP (5.5)" },
+	{ IORING_FEAT_FAST_POLL, "IORING_FEAT_FAST_POLL (5.7)" },
+	{ IORING_FEAT_EXT_ARG, "IORING_FEAT_EXT_ARG (5.11)" },
+	{ IORING_FEAT_NATIVE_WORKERS, "IORING_FEAT_NATIVE_WORKERS (5.12)" },
+};
+
+/* Test-only: features to pretend the kernel lacks (IORING_FEAT_* bits). */
+_Atomic unsigned wt_uring_hide_feats;
+
+/* 0, or -EOPNOTSUPP with one log line naming what the kernel lacks. */
+static int check_required(struct wt_engine *e, unsigned feats)
+{
+	char missing[160] = "";
+	size_t at = 0;
+
+	feats &= ~atomic_load_explicit(&wt_uring_hide_feats, memory_order_relaxed);
+	for (size_t i = 0; i < sizeof(required_feats) / sizeof(required_feats[0]); i++)
+		if (!(feats & required_feats[i].feat) && at < sizeof(missing))
+			at += (size_t)snprintf(missing + at, sizeof(missing) - at, "%s%s",
+					       at ? ", " : "", required_feats[i].name);
+	if (!at)
+		return 0;
+	wt_err("engine %s: the kernel lacks io_uring features the engine needs: %s; "
+	       "the minimum is Linux 6.1",
+	       e->name, missing);
+	return -EOPNOTSUPP;
 }
 
 int wt_uring_setup(struct wt_engine *e)
 {
 	int ret = -EINVAL;
 
-	unsigned entries = WT_ENGINE_SQ_ENTRIES, cq_entries = WT_ENGINE_CQ_ENTRIES;
+	unsigned entries = WT_ENGINE_SQ_ENTRIES, cq_entries = WT_ENGINE_CQ_ENTRIES, feats = 0;
 
 	for (unsigned i = 0; i < sizeof(setup_modes) / sizeof(setup_modes[0]); i++) {
 		if (!mode_allowed(setup_modes[i].features))
 			continue;
-		ret = uring_init(e, setup_modes[i].flags, entries, cq_entries);
+		ret = uring_init(e, setup_modes[i].flags, entries, cq_entries, &feats);
 		/* Locked-memory limits (users without CAP_IPC_LOCK): smaller;
 		 * what no longer fits in the CQ waits in the kernel's overflow
 		 * list (wt_uring_cq_flush_overflow). */
 		while (ret == -ENOMEM && entries > 64) {
 			entries /= 4;
 			cq_entries /= 4;
-			ret = uring_init(e, setup_modes[i].flags, entries, cq_entries);
+			ret = uring_init(e, setup_modes[i].flags, entries, cq_entries, &feats);
+		}
+		if (ret == 0 && (ret = check_required(e, feats)) != 0) {
+			io_uring_queue_exit(&e->ring);
+			return ret;
 		}
 		if (ret == 0) {
 			e->features = setup_modes[i].features;

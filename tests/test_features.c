@@ -18,6 +18,7 @@
 
 #include "helpers.h"
 #include "netutil.h"
+#include "src/engine_internal.h"
 #include "wintun.h"
 
 static WINTUN_ADAPTER_HANDLE adapter_up(void)
@@ -192,6 +193,31 @@ Test(features, unknown_names_in_the_variable_are_logged)
 	s = WintunStartSession(a, 0x20000);
 	cr_assert_not_null(s);
 	cr_assert(wt_test_log_contains("unknown feature 'no-such-thing'"));
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+Test(features, a_kernel_below_the_minimum_is_refused)
+{
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+
+	wt_test_enter_netns();
+	unsetenv("WINTUN_DISABLE_FEATURES");
+	wt_test_log_capture();
+	a = adapter_up();
+	/* As a 5.11 kernel: io-wq workers are not threads of the process. */
+	atomic_store(&wt_uring_hide_feats, IORING_FEAT_NATIVE_WORKERS);
+	errno = 0;
+	cr_assert_null(WintunStartSession(a, 0x20000));
+	cr_assert_eq(errno, EOPNOTSUPP, "errno %d", errno);
+	cr_assert(wt_test_log_contains("IORING_FEAT_NATIVE_WORKERS (5.12)"));
+	cr_assert(wt_test_log_contains("the minimum is Linux 6.1"));
+	/* Nothing was left half-started: the adapter takes a session. */
+	atomic_store(&wt_uring_hide_feats, 0);
+	s = WintunStartSession(a, 0x20000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	round_trips(s, 3);
 	WintunEndSession(s);
 	WintunCloseAdapter(a);
 }
