@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by run.sh: finds, downloads and unpacks one of Debian's cloud
 # kernels into a cache.  The package is only unpacked (dpkg-deb -x), never
 # installed: the machine's own kernel and /boot stay untouched.

@@ -33,7 +33,7 @@ mount -t tmpfs -o mode=755 rw /rw || fail "tmpfs"
 mkdir /rw/upper /rw/work
 mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work root /newroot ||
   fail "overlay"
-cd /newroot
+cd /newroot || fail "cd /newroot"
 mount -t proc proc proc && mount -t sysfs sys sys && mount -t devtmpfs dev dev || fail "root /proc /sys /dev"
 mkdir -p dev/pts dev/shm
 mount -t devpts -o newinstance,ptmxmode=666 devpts dev/pts || fail "devpts"
@@ -46,6 +46,7 @@ cp /command.sh run/wintun-kernels-command.sh
 
 # Through a pipe, not the console: runners like meson's draw progress
 # animations on a terminal, which flood a serial log.
+# shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
 chroot /newroot /bin/sh /run/wintun-kernels-command.sh </dev/null 2>&1 | cat
 finish $?

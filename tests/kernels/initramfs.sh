@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by run.sh: builds the guest's initramfs: static busybox, the
 # modules the guest needs to reach the host's files, init.sh as /init, and
 # the command to run.
@@ -48,8 +49,9 @@ module_order() {
 # Copies the modules, uncompressed (busybox insmod need not know xz), into
 # $2/modules with $2/modules/order listing them in load order.
 initramfs_modules() {
-  local moddir=$1/lib/modules/$(kernel_release "$1") root=$2 i m
+  local moddir root=$2 i m
   local -a ordered=() builtin=() paths=()
+  moddir=$1/lib/modules/$(kernel_release "$1") || return 1
   for m in "${INITRAMFS_MODULES[@]}"; do
     module_order "$moddir" "$m" || return 1
   done
