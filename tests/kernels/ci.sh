@@ -3,6 +3,9 @@
 # of an existing build (default: build) that pass on that kernel today, and
 # says which it ran.  Extend the lists as the library learns older kernels.
 set -euo pipefail
+# One block, parsed whole before it runs: bash reads scripts as it goes,
+# so editing this file during a (long) run would otherwise derail that run.
+{
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 
@@ -44,3 +47,4 @@ for k in "${KERNELS[@]}"; do
   echo "== kernel $k: $((SECONDS - start)) s"
 done
 exit "$status"
+}

@@ -16,6 +16,9 @@
 # inherits PATH, LANG and every WINTUN_*, ASAN_/UBSAN_OPTIONS and
 # CRITERION_* variable.
 set -euo pipefail
+# One block, parsed whole before it runs: bash reads scripts as it goes,
+# so editing this file during a (long) run would otherwise derail that run.
+{
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/fetch.sh"
@@ -135,3 +138,4 @@ if [ -z "$status" ]; then
 fi
 echo "kernels: $release: exit status $status" >&2
 exit "$status"
+}
