@@ -8,6 +8,9 @@ packages=(
   liburing-dev libnuma-dev libmnl-dev libcriterion-dev
   iproute2 iputils-ping gnuplot-nox jq iperf3 valgrind linux-perf
   spin libclang-rt-14-dev python3
+  # tests/kernels/: boot Debian's own kernels (unpacked, never installed) in
+  # QEMU with a busybox initramfs and the host's root over virtiofs.
+  qemu-system-x86 busybox-static cpio kmod xz-utils
 )
 
 missing=()
