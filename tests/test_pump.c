@@ -56,6 +56,32 @@ static char out_path[64];
 /* The test made the namespaces (IPv6 off) and removes them itself. */
 static bool own_ns;
 
+/* Whether process @pid has its "tun-pump/fwd" thread (false once it exited). */
+static bool forwarder_running(pid_t pid)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "tun-pump/fwd", 12);
+		fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
 static void launch(const char **argv, int n, const char *const *extra)
 {
 	for (; extra && *extra; extra++)
@@ -72,9 +98,11 @@ static void launch(const char **argv, int n, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && !(ns_exists(ns_a) && ns_exists(ns_b)); i++)
+	/* Ready once the forwarder thread runs: it starts after the adapters
+	 * are configured and both sessions are up.  A slow machine (a kernel
+	 * under emulation) takes seconds; 60 s only guards against a hang. */
+	for (int i = 0; i < 6000 && !forwarder_running(pump); i++)
 		usleep(10000);
-	usleep(300000); /* adapters configured and sessions started */
 }
 
 static void name_namespaces(void)
