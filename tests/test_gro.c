@@ -153,7 +153,7 @@ Test(gro, segments_reach_the_kernel_as_one_super_packet, .timeout = 60)
 	for (uint32_t i = SEGS; i-- > 0;)
 		WintunSendPacket(s, rec[i]);
 	cr_assert_eq(capture(seen, &packets, &largest), sizeof(payload));
-	cr_expect_eq(packets, offloads_on & WINTUN_OFFLOAD_USO4 ? 1 : SEGS,
+	cr_expect_eq(packets, offloads_on & WINTUN_OFFLOAD_TSO4 ? 1 : SEGS,
 		     "%u packets reached the kernel (offloads 0x%02x)", packets, offloads_on);
 	cr_expect_eq(largest, 40 + sizeof(payload));
 	cr_expect_arr_eq(seen, payload, sizeof(payload));
