@@ -20,7 +20,7 @@ unsigned int wt_nl_dump_restarts(void)
 
 /* A dump interrupted this many times in a row is reported as EAGAIN: the
  * tables are changing faster than we can read them. */
-#define WT_NL_DUMP_TRIES 8
+#define WT_NL_DUMP_TRIES 16
 
 int wt_nl_open(struct wt_nl *nl, int netns_fd)
 {

@@ -311,6 +311,9 @@ static void *churn(void *arg)
 
 		if (t)
 			WintunCloseAdapter(t);
+		/* A busy host, not a livelock: on a slow machine (a kernel under
+		 * emulation) back-to-back changes interrupt every dump. */
+		usleep(1000);
 	}
 	return NULL;
 }

@@ -5,8 +5,9 @@
 
 # Modules to load, by name; whichever of them (and of their dependencies) the
 # kernel has built in are skipped.  virtio_pci and virtiofs reach the host's
-# root, overlay keeps the guest's writes in guest memory, tun is under test.
-INITRAMFS_MODULES=(virtio_pci virtiofs overlay tun)
+# root, overlay keeps the guest's writes in guest memory, tun is under test,
+# veth carries the kernel's own bound in bench/pump-tcp.sh and wintun-bench.
+INITRAMFS_MODULES=(virtio_pci virtiofs overlay tun veth)
 
 # The path of module $2 in unpacked tree $1 (relative to its modules dir),
 # empty if built in.  modules.order names every module the package ships.
