@@ -345,9 +345,10 @@ Test(engine, ring_full_backpressure_recovers, .timeout = 120)
 		if (i % 50 == 0)
 			usleep(2000);
 	}
-	usleep(100000);
-	/* The engine stopped reading; the kernel's drops are counted when the
-	 * episode ends, below. */
+	/* The engine stops reading (the kernel's drops are counted when the
+	 * episode ends, below); 10 s only guard against a hang. */
+	for (int i = 0; i < 1000 && !wt_stat_get(&s->stats.rx.ring_full_episodes); i++)
+		usleep(10000);
 	cr_expect_gt(wt_stat_get(&s->stats.rx.ring_full_episodes), 0);
 	/* Everything that did arrive is intact and in order. */
 	/* Until the kernel's queue is empty too: the recovery packet below must
@@ -463,6 +464,16 @@ struct waiter {
 	int err;
 };
 
+static bool waiting(struct wintun_session *ws)
+{
+	bool in;
+
+	pthread_mutex_lock(&ws->rx.lock);
+	in = ws->rx.waiters > 0;
+	pthread_mutex_unlock(&ws->rx.lock);
+	return in;
+}
+
 static void *wait_forever(void *arg)
 {
 	struct waiter *w = arg;
@@ -480,7 +491,8 @@ Test(engine, end_session_wakes_a_sleeping_client, .timeout = 60)
 	start(0x100000);
 	w.s = s;
 	pthread_create(&t, NULL, wait_forever, &w);
-	usleep(100000);
+	while (!waiting(s)) /* the client is inside WintunWaitForPacket */
+		usleep(1000);
 	end();
 	pthread_join(t, NULL);
 	cr_expect_not(w.result);
