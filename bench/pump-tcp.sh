@@ -63,11 +63,16 @@ through_pump() { # MODE-NAME MODE-ARGS...
   local mode=$1; shift
   "$pump" --create-netns --netns-a "$ns_a" --netns-b "$ns_b" --quiet \
     --addr-a 10.1.0.1/24 --route-a 10.2.0.0/24 --addr-b 10.2.0.1/24 --route-b 10.1.0.0/24 \
-    --duration $((secs + 4)) "$@" >/dev/null 2>"$tmp/pump.err" &
+    --duration $((secs + 60)) "$@" >/dev/null 2>"$tmp/pump.err" &
   # shellcheck disable=SC2034 # read by stop() through ${!1}
   pump_pid=$!
-  for _ in $(seq 50); do [ -e "/run/netns/$ns_b" ] && break; sleep 0.1; done
-  sleep 0.7
+  # Ready once its forwarder thread runs (after both sessions are up); on a
+  # slow machine (a kernel under emulation) that takes seconds.  The
+  # duration above only guards against a hang: it is stopped below.
+  for _ in $(seq 600); do
+    grep -qs '^tun-pump/fwd' /proc/"$pump_pid"/task/*/comm && break
+    sleep 0.1
+  done
   iperf "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "$mode: iperf3 through tun-pump gave no result"; }
   # A pump that died during the stream makes the number meaningless.
   kill -0 "$pump_pid" 2>/dev/null || { cat "$tmp/pump.err" >&2; fail "$mode: tun-pump exited during the stream"; }
