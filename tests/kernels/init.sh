@@ -37,8 +37,11 @@ cd /newroot || fail "cd /newroot"
 mount -t proc proc proc && mount -t sysfs sys sys && mount -t devtmpfs dev dev || fail "root /proc /sys /dev"
 mkdir -p dev/pts dev/shm
 mount -t devpts -o newinstance,ptmxmode=666 devpts dev/pts || fail "devpts"
-mount -t tmpfs -o mode=1777 shm dev/shm && mount -t tmpfs -o mode=1777 tmp tmp &&
-  mount -t tmpfs -o mode=755 run run || fail "tmpfs mounts"
+# No tmpfs over /tmp: the command may run in a directory under the host's
+# /tmp (CI clones there), and the overlay already keeps every write in
+# guest memory.
+mount -t tmpfs -o mode=1777 shm dev/shm && mount -t tmpfs -o mode=755 run run ||
+  fail "tmpfs mounts"
 mkdir -p run/netns
 # cgroup2 is optional: nothing under test needs it, but tools may look.
 mount -t cgroup2 cgroup2 sys/fs/cgroup 2>/dev/null

@@ -80,13 +80,18 @@ trap 'exit 130' INT TERM
 initramfs_build "$tree" "$work/initramfs.cpio" "$work/command.sh"
 
 # virtiofsd cannot serve read-only: give it a read-only bind of / in a mount
-# namespace of its own, which disappears with it.  The bind is not recursive:
-# the guest mounts its own /proc, /sys, /dev, /tmp and /run.
+# namespace of its own, which disappears with it.  The bind is not recursive
+# (the guest mounts its own /proc, /sys, /dev and /run), so the file system
+# holding the working directory, if it is another one, is bound there too.
 mkdir "$work/root"
+pwd_mount=$(findmnt -n -o TARGET -T "$PWD")
 unshare --mount --propagation private -- sh -c '
   mount --bind / "$1" && mount -o remount,bind,ro "$1" &&
+  if [ "$4" != / ]; then
+    mount --bind "$4" "$1$4" && mount -o remount,bind,ro "$1$4" || exit 1
+  fi &&
   exec "$3" --socket-path="$2" -o source="$1" -o cache=always' \
-  sh "$work/root" "$work/fs.sock" "$virtiofsd" >"$work/virtiofsd.log" 2>&1 &
+  sh "$work/root" "$work/fs.sock" "$virtiofsd" "$pwd_mount" >"$work/virtiofsd.log" 2>&1 &
 fsd_pid=$!
 for _ in $(seq 100); do
   [ -S "$work/fs.sock" ] && break
