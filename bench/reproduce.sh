@@ -50,7 +50,9 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   commit+=-dirty
 fi
 date=$(date -u +%F)
-out=${out:-bench/results/$date-$commit$($quick && echo -quick)}
+suffix=
+if $quick; then suffix=-quick; fi
+out=${out:-bench/results/$date-$commit$suffix}
 if [ -e "$out" ]; then
   # A smoke run's directory is ours to replace; a full run's is never overwritten.
   $quick && [[ $out == *-quick ]] && rm -rf "$out"
@@ -201,7 +203,9 @@ profile() {
   [ -s "$out/$name.report.err" ] || rm -f "$out/$name.report.err"
 }
 
-echo "reproduce.sh: commit $commit, results in $out$($quick && echo ' (quick smoke run)')" >&2
+note=
+if $quick; then note=' (quick smoke run)'; fi
+echo "reproduce.sh: commit $commit, results in $out$note" >&2
 build_step
 checksum
 bench flood --scenario rx --scenario tx --scenario fwd --scenario pingpong --runs "$runs" --duration "$secs"
