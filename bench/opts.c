@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "config.h"
 #include "wintun.h"
 
 static const char usage[] =
@@ -53,7 +54,17 @@ static const char usage[] =
 	"  --quick          a few seconds in total: 1 run of 0.5 s per implementation\n"
 	"  --checksum       only measure the checksum routine of the GSO split and the\n"
 	"                   coalescer against the textbook RFC 1071 loop (no devices)\n"
-	"  --help           this text\n";
+	"  --help           this text\n"
+	"  --version        the versions of wintun-bench and of the library\n";
+
+/* The library may come from another build than the tool: name both. */
+static void print_version(void)
+{
+	uint32_t v = WintunGetRunningDriverVersion();
+
+	printf("wintun-bench (Wintun for Linux) %s\nlibwintun %u.%u (running)\n", WINTUN_VERSION,
+	       v >> 16, v & 0xFFFF);
+}
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -152,7 +163,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
 	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP, O_MS,
-	       O_CSUM };
+	       O_CSUM, O_VERSION };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
@@ -165,6 +176,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
 		{ "checksum", 0, NULL, O_CSUM },
+		{ "version", 0, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool runs_set = false, dur_set = false;
@@ -259,6 +271,10 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case O_HELP:
 			fputs(usage, stdout);
+			*exit_now = true;
+			return 0;
+		case O_VERSION:
+			print_version();
 			*exit_now = true;
 			return 0;
 		default:

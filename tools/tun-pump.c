@@ -61,9 +61,20 @@ static void usage(FILE *f)
 		"  --json                        print the final summary as JSON\n"
 		"  --quiet                       no live status line\n"
 		"  --verbose                     print the library's log on stderr\n"
-		"  --help                        this text\n\n"
+		"  --help                        this text\n"
+		"  --version                     the versions of tun-pump and of the library\n\n"
 		"Exit codes: 0 on a clean stop, 1 on an error, 2 on bad usage.\n",
 		MAX_ROUTES, MAX_ROUTES);
+}
+
+/* The library may come from another build than the tool (a packaged
+ * libwintun0 next to a tun-pump built by hand): name both. */
+static void print_version(void)
+{
+	uint32_t v = WintunGetRunningDriverVersion();
+
+	printf("tun-pump (Wintun for Linux) %s\nlibwintun %u.%u (running)\n", TOOLS_VERSION,
+	       v >> 16, v & 0xFFFF);
 }
 
 static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
@@ -121,7 +132,8 @@ static int parse(int argc, char **argv)
 		{ "fwd-cpu", 1, 0, 'f' }, { "separate-engines", 0, 0, 's' },
 		{ "duration", 1, 0, 'd' }, { "json", 0, 0, 'j' },	{ "quiet", 0, 0, 'q' },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },	{ "no-offload", 0, 0, 'O' },
-		{ "offloads", 1, 0, 'o' },	{ "split", 0, 0, 'S' },	{ 0, 0, 0, 0 },
+		{ "offloads", 1, 0, 'o' },	{ "split", 0, 0, 'S' },	{ "version", 0, 0, 'V' },
+		{ 0, 0, 0, 0 },
 	};
 	unsigned long v;
 	int c;
@@ -200,6 +212,7 @@ static int parse(int argc, char **argv)
 		case 'q': P.quiet = true; break;
 		case 'v': P.verbose = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': print_version(); exit(0);
 		default: fprintf(stderr, "tun-pump: see tun-pump --help\n"); return 2;
 		}
 	}
