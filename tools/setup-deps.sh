@@ -11,6 +11,11 @@ packages=(
   # tests/kernels/: boot Debian's own kernels (unpacked, never installed) in
   # QEMU with a busybox initramfs and the host's root over virtiofs.
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # man/: scdoc turns the page sources into man pages at build time;
+  # tools/check-man.sh formats them with man-db (man, lexgrog) and loads the
+  # bash completions with bash-completion, whose pkg-config file also says
+  # where completions are installed.
+  scdoc man-db bash-completion
 )
 
 missing=()
