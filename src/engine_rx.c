@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RX: TUN -> Send ring, zero copy.  Packets are read straight into fixed-size
- * slots of the Send ring's free space.  The fd has packet information on, so
- * the kernel's 4-byte tun_pi lands exactly on the record's Size field; once
- * the batch completes, the tun_pi is replaced by the size, the records are
- * moved together (engine_rx_compact.c: a small packet takes its record's
- * bytes, not a slot), and Tail is published.
+ * RX: TUN -> Send ring, no bounce buffer.  Packets are read straight into
+ * fixed-size slots of the Send ring's free space.  The fd has packet
+ * information on, so the kernel's 4-byte tun_pi lands exactly on the
+ * record's Size field; once the batch completes, the tun_pi is replaced by
+ * the size, the records are moved together (engine_rx_compact.c: a small
+ * packet takes its record's bytes, not a slot; one copy within the ring, in
+ * cache), and Tail is published.
  *
  * Batching: one poll for readiness, then a batch of reads with RWF_NOWAIT in
  * one io_uring_enter.  They run inline and in order; a read that finds no
