@@ -97,6 +97,7 @@ static int rx_one(struct base_port *p)
 	len = (uint32_t)n - (uint32_t)sizeof(pi);
 	rec->Size = len;
 	p->rx_tail = wintun_ring_next(p->rx_tail, len, p->s->rings.capacity);
+	wt_stat_add(&p->s->stats.rx.ring_bytes, wintun_ring_record_size(len));
 	wt_stat_add(&p->s->stats.rx.packets, 1);
 	wt_stat_add(&p->s->stats.rx.bytes, len);
 	return 1;

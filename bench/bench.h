@@ -108,6 +108,8 @@ uint64_t wb_io_enter_calls(const struct wb_io *io);
 uint64_t wb_io_ring_full(const struct wb_io *io);
 /* Packets read from the TUN fds (one read each), both sessions. */
 uint64_t wb_io_rx_packets(const struct wb_io *io);
+/* Send ring bytes the I/O side published (records and pads), all sessions. */
+uint64_t wb_io_rx_ring_bytes(const struct wb_io *io);
 
 /* The baseline I/O thread: poll() + read()/write() on the same fds. */
 int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fds, unsigned n,
@@ -121,7 +123,7 @@ enum wb_metric {
 	WB_M_IO_CPP, WB_M_IO_USER, WB_M_CL_CPP, WB_M_CL_USER, WB_M_ENTER_PP,
 	WB_M_IO_SYS, WB_M_CL_SYS, WB_M_IO_ENTER_TRACED,
 	WB_M_P50, WB_M_P99, WB_M_P999,
-	WB_M_READS_GB, WB_M_CPU_S_GB, WB_M_BOUND_GBPS, WB_M_OF_BOUND, WB_NMETRIC
+	WB_M_READS_GB, WB_M_CPU_S_GB, WB_M_BOUND_GBPS, WB_M_OF_BOUND, WB_M_RING_BPP, WB_NMETRIC
 };
 
 struct wb_metric_def {

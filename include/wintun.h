@@ -687,6 +687,15 @@ typedef struct WINTUN_SESSION_STATISTICS {
 #define WINTUN_FEATURE_READ_MULTISHOT (1ull << 8) /**< IORING_OP_READ_MULTISHOT (6.7) */
 #define WINTUN_FEATURE_RX_MULTISHOT   (1ull << 9) /**< this session reads with it
 						       (WINTUN_SESSION_RX_MULTISHOT) */
+#define WINTUN_FEATURE_RX_COMPACT     (1ull << 10) /**< any kernel, not a kernel
+						       feature: RX moves each packet's
+						       record next to the previous
+						       one, so a small packet takes
+						       align4(4 + length) bytes of
+						       the Send ring, not an MTU
+						       slot; off: today's MTU slots
+						       with pads (to compare).  Not
+						       with RX_MULTISHOT */
 
 /**
  * The name of one WINTUN_FEATURE_* bit ("nowait-reads"), for logs and
