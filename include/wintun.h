@@ -612,7 +612,11 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapte
  *   about 3 s), else to the queue the hash maps to (hash scaled to the number
  *   of queues).  So one flow stays on one session, in order, while the
  *   number of queues is unchanged; when a session ends or starts, flows are
- *   re-spread, and a flow can move once to another session.
+ *   re-spread, and a flow can move once to another session.  The kernel
+ *   notes the writing queue only after the written packet went up the
+ *   stack, so the reply to a flow's first packet on a new queue may still
+ *   come out of the old one.  Hash steering is even only on average (two
+ *   flows share a queue half of the time).
  *   to the kernel (ring -> kernel): the session (queue) the client sends the
  *   packet on; a flow should be sent on one session to keep its order.
  */
