@@ -616,12 +616,34 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapte
  *   notes the writing queue only after the written packet went up the
  *   stack, so the reply to a flow's first packet on a new queue may still
  *   come out of the old one.  Hash steering is even only on average (two
- *   flows share a queue half of the time).
+ *   flows share a queue half of the time).  WintunSetAdapterSteeringProgram
+ *   replaces this choice with a program of the caller's.
  *   to the kernel (ring -> kernel): the session (queue) the client sends the
  *   packet on; a flow should be sent on one session to keep its order.
  */
 WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
 						       const WINTUN_SESSION_OPTIONS *Options);
+
+/**
+ * Multi-queue (Linux extension): lets a caller's eBPF program pick the
+ * session of each packet the kernel sends into the adapter, instead of the
+ * automatic flow steering described at WintunStartSessionEx
+ * (TUNSETSTEERINGEBPF).  The program is a loaded BPF_PROG_TYPE_SOCKET_FILTER
+ * (libbpf or bpf(2): the caller's business); for each packet it returns a
+ * number (its low 16 bits count), and the packet goes to queue
+ * (number % queues), where the queues
+ * are numbered in the order their sessions started, closing the gap when one
+ * ends (the last one takes the ended one's number).  It holds for the whole
+ * device, every handle and session, until replaced or removed, or the device
+ * goes; while it is set, the kernel does not learn writing queues.
+ * @Adapter: the adapter.
+ * @ProgramFd: the program's fd (the kernel takes its own reference), or -1 to
+ * remove the program and go back to the automatic steering.
+ * Returns true, or false with errno: EINVAL for a NULL Adapter or an fd that
+ * is not such a program (logged), EPERM without CAP_NET_ADMIN, or the
+ * errno of the ioctl (logged).  Thread-safe.
+ */
+WINTUN_API bool WintunSetAdapterSteeringProgram(WINTUN_ADAPTER_HANDLE Adapter, int ProgramFd);
 
 /**
  * Registers a client's own rings on an adapter (Wintun's

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -573,5 +575,74 @@ Test(multi_queue, extra_queue_on_a_shared_engine)
 		round_trip(fd, &s[1], &seen[0], 1, seq);
 	WintunEndSession(s[1]);
 	close(fd);
+	WintunCloseAdapter(a);
+}
+
+/* ---- a caller's steering program ------------------------------------------ */
+
+/* A socket filter program that returns @value: every packet to queue
+ * @value % queues.  Loaded with bpf(2) directly (no libbpf needed). */
+static int constant_program(int value)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = value },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uintptr_t)insns;
+	attr.insn_cnt = 2;
+	attr.license = (uintptr_t) "GPL";
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd < 0)
+		cr_skip_test("cannot load a BPF program: %s", strerror(errno));
+	return fd;
+}
+
+static void expect_all_on(WINTUN_SESSION_HANDLE *s, unsigned n, unsigned which, int fd)
+{
+	struct seen seen[MAXQ] = { 0 };
+
+	for (uint32_t seq = 0; seq < 3; seq++)
+		round_trip(fd, s, seen, n, seq);
+	for (unsigned i = 0; i < n; i++)
+		cr_expect_eq(seen[i].packets, i == which ? 3 * FLOWS : 0,
+			     "session %u got %llu datagrams (all must go to %u)", i,
+			     (unsigned long long)seen[i].packets, which);
+}
+
+Test(multi_queue, a_steering_program_picks_the_session)
+{
+	WINTUN_SESSION_HANDLE s[3];
+	struct seen seen[3] = { 0 };
+	int udp = udp_socket(), one = constant_program(1), two = constant_program(2), bad;
+
+	for (int i = 0; i < 3; i++)
+		s[i] = start_extra();
+	cr_assert(WintunSetAdapterSteeringProgram(a, one), "%s", strerror(errno));
+	expect_all_on(s, 3, 1, udp);
+	cr_assert(WintunSetAdapterSteeringProgram(a, two), "%s", strerror(errno));
+	expect_all_on(s, 3, 2, udp);
+	/* Removed: the automatic steering spreads the flows again. */
+	cr_assert(WintunSetAdapterSteeringProgram(a, -1), "%s", strerror(errno));
+	for (uint32_t seq = 0; seq < 3; seq++)
+		round_trip(udp, s, seen, 3, seq);
+	cr_expect_eq(sessions_with_flows(seen, 3), 3);
+	bad = udp_socket();
+	errno = 0;
+	cr_expect_not(WintunSetAdapterSteeringProgram(a, bad), "a socket is no program");
+	cr_expect(errno == EINVAL || errno == EBADF, "errno %d", errno);
+	cr_expect(wt_test_log_contains("cannot set the steering program of wtm0"));
+	cr_expect_not(WintunSetAdapterSteeringProgram(NULL, one));
+	cr_expect_eq(errno, EINVAL);
+	for (int i = 0; i < 3; i++)
+		WintunEndSession(s[i]);
+	close(bad);
+	close(two);
+	close(one);
+	close(udp);
 	WintunCloseAdapter(a);
 }
