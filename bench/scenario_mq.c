@@ -30,11 +30,15 @@
 #define UDP_PAYLOAD 36 /* 64-byte IP packets */
 
 enum { C_VETH, C_ONE, C_N, C_NCONF };
-enum { K_TCP_GBPS, K_TCP_CPP, K_TCP_SPREAD, K_UDP_PPS, K_UDP_LOSS, K_UDP_CPP, K_UDP_SPREAD,
-       K_NKEY };
+enum { K_TCP_GBPS, K_TCP_CPP, K_TCP_SPREAD, K_UDP_PPS, K_UDP_LOSS, K_UDP_QDROP, K_UDP_REORDER,
+       K_UDP_CPP, K_UDP_SPREAD, K_NKEY };
 
+/* udp_loss: 1 - delivered / sent; udp_queue_drops: the part wbqA's TUN
+ * queues dropped (tx_dropped / sent); udp_reordered: datagrams that came
+ * after a later one of their flow. */
 static const char *const key_names[K_NKEY] = { "tcp_gbit_per_s", "tcp_cycles_per_record",
 					       "tcp_spread", "udp_packets_per_s", "udp_loss",
+					       "udp_queue_drops", "udp_reordered",
 					       "udp_cycles_per_packet", "udp_spread" };
 
 static void sleep_s(double s)
@@ -187,34 +191,74 @@ struct udp_phase {
 	int gen[MAX_FLOWS], sink;
 	unsigned n;
 	atomic_bool stop;
-	_Atomic uint64_t sent, got;
+	_Atomic uint64_t sent, got, reordered;
 	pthread_t tg, ts;
+};
+
+/* The payload: flow and sequence number, zero-padded. */
+struct udp_msg {
+	uint32_t flow, seq;
+	uint8_t pad[UDP_PAYLOAD - 8];
 };
 
 static void *udp_gen(void *arg)
 {
 	struct udp_phase *u = arg;
-	uint8_t payload[UDP_PAYLOAD] = { 0 };
-	struct iovec iov = { payload, sizeof(payload) };
+	static struct udp_msg m[32];
+	static uint32_t next[MAX_FLOWS];
+	struct iovec iov[32];
 	struct mmsghdr msg[32];
 
-	for (unsigned i = 0; i < 32; i++)
-		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	for (unsigned i = 0; i < 32; i++) {
+		iov[i] = (struct iovec){ &m[i], sizeof(m[i]) };
+		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	memset(next, 0, sizeof(next));
 	pthread_setname_np(pthread_self(), "wb-gen");
 	while (!atomic_load_explicit(&u->stop, memory_order_relaxed))
 		for (unsigned f = 0; f < u->n; f++) {
-			int n = sendmmsg(u->gen[f], msg, 32, 0);
+			int n;
 
-			if (n > 0)
+			for (unsigned i = 0; i < 32; i++)
+				m[i] = (struct udp_msg){ .flow = f, .seq = next[f] + i };
+			n = sendmmsg(u->gen[f], msg, 32, 0);
+			if (n > 0) {
+				next[f] += (uint32_t)n;
 				atomic_fetch_add_explicit(&u->sent, (uint64_t)n, memory_order_relaxed);
+			}
 		}
 	return NULL;
+}
+
+/* Count @n received datagrams, and those that came after a later one of
+ * their flow. */
+static void udp_count(struct udp_phase *u, const struct mmsghdr *msg, int n, uint8_t (*buf)[128],
+		      uint32_t *next)
+{
+	uint64_t late = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct udp_msg m;
+
+		if (msg[i].msg_len < 8)
+			continue;
+		memcpy(&m, buf[i], 8);
+		if (m.flow >= MAX_FLOWS)
+			continue;
+		if (m.seq < next[m.flow])
+			late++;
+		else
+			next[m.flow] = m.seq + 1;
+	}
+	atomic_fetch_add_explicit(&u->got, (uint64_t)n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&u->reordered, late, memory_order_relaxed);
 }
 
 static void *udp_sink(void *arg)
 {
 	struct udp_phase *u = arg;
 	static uint8_t buf[64][128];
+	static uint32_t next[MAX_FLOWS];
 	struct iovec iov[64];
 	struct mmsghdr msg[64];
 
@@ -222,12 +266,13 @@ static void *udp_sink(void *arg)
 		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
 		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
+	memset(next, 0, sizeof(next));
 	pthread_setname_np(pthread_self(), "wb-sink");
 	while (!atomic_load_explicit(&u->stop, memory_order_relaxed)) {
-		int n = recvmmsg(u->sink, msg, 64, 0, NULL);
+		int n = recvmmsg(u->sink, msg, 64, MSG_WAITFORONE, NULL);
 
 		if (n > 0)
-			atomic_fetch_add_explicit(&u->got, (uint64_t)n, memory_order_relaxed);
+			udp_count(u, msg, n, buf, next);
 	}
 	return NULL;
 }
@@ -275,7 +320,7 @@ static int udp_measure(const struct wb_opts *o, struct wb_env *env, const struct
 {
 	static struct udp_phase u;
 	struct cpu_set_sample c0, c1;
-	uint64_t q0[WB_MQ_MAX], q1[WB_MQ_MAX], r0, r1, s0, s1, g0, g1, t0, t1;
+	uint64_t q0[WB_MQ_MAX], q1[WB_MQ_MAX], r0, r1, s0, s1, g0, g1, t0, t1, d0, d1, o0, o1;
 
 	memset(&u, 0, sizeof(u));
 	u.n = flows;
@@ -294,6 +339,8 @@ static int udp_measure(const struct wb_opts *o, struct wb_env *env, const struct
 	c1 = c0;
 	records(m, q0, &r0);
 	cpu_take(&c0);
+	d0 = wb_dev_tx_dropped("wbqA");
+	o0 = atomic_load(&u.reordered);
 	s0 = atomic_load(&u.sent);
 	g0 = atomic_load(&u.got);
 	t0 = wb_now_ns();
@@ -301,6 +348,8 @@ static int udp_measure(const struct wb_opts *o, struct wb_env *env, const struct
 	t1 = wb_now_ns();
 	s1 = atomic_load(&u.sent);
 	g1 = atomic_load(&u.got);
+	o1 = atomic_load(&u.reordered);
+	d1 = wb_dev_tx_dropped("wbqA");
 	cpu_take(&c1);
 	records(m, q1, &r1);
 	atomic_store(&u.stop, true);
@@ -310,6 +359,8 @@ static int udp_measure(const struct wb_opts *o, struct wb_env *env, const struct
 	udp_close(&u);
 	out[K_UDP_PPS] = (double)(g1 - g0) / ((double)(t1 - t0) / 1e9);
 	out[K_UDP_LOSS] = s1 > s0 ? 1 - (double)(g1 - g0) / (double)(s1 - s0) : NAN;
+	out[K_UDP_QDROP] = s1 > s0 ? (double)(d1 - d0) / (double)(s1 - s0) : NAN;
+	out[K_UDP_REORDER] = (double)(o1 - o0);
 	out[K_UDP_CPP] = g1 > g0 ? cpu_cycles(&c0, &c1) / (double)(g1 - g0) : NAN;
 	out[K_UDP_SPREAD] = spread(m, q0, q1);
 	return 0;
