@@ -37,6 +37,8 @@ struct wb_opts {
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;
 	bool checksum;         /* --checksum: the checksum routine alone */
+	bool mq;               /* --scenario mq: its own harness (scenario_mq.c) */
+	unsigned mq_queues, mq_streams, mq_flows; /* mq: 0 = default */
 	const char *json_out;   /* also write JSON here */
 };
 

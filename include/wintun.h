@@ -509,7 +509,11 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 					  UDP flow, from the Receive ring into one super-packet
 					  write (GRO), zero copy; each kind only where its
 					  offload (TSO4/6, USO4/6) is on */
-#define WINTUN_SESSION_FLAGS_ALL 0x7Fu
+#define WINTUN_SESSION_EXTRA_QUEUE 0x80u /**< multi-queue: this session may join the
+					     sessions already running through the same adapter
+					     handle, on a TUN queue of its own (see "Multi-queue"
+					     at WintunStartSessionEx) */
+#define WINTUN_SESSION_FLAGS_ALL 0xFFu
 
 /** Offloads of offload mode (WINTUN_SESSION_OPTIONS.Offloads; the kernel's TUN_F_* bits). */
 #define WINTUN_OFFLOAD_CSUM 0x01u    /**< packets may carry a partial checksum */
@@ -563,7 +567,8 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * Returns the session (end it with WintunEndSession), or NULL with errno:
  *   EINVAL  Adapter is NULL or Capacity is invalid;
  *   EBUSY   the adapter's device already has a session, through this or
- *           another handle, in this or another process (see "Adapters");
+ *           another handle, in this or another process (see "Adapters"; for
+ *           several sessions per device see WintunStartSessionEx);
  *   ENOMEM, EMFILE  out of memory or descriptors;
  *   EPERM   io_uring is disabled (sysctl kernel.io_uring_disabled), or the
  *           device cannot be attached;
@@ -575,15 +580,70 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapte
 
 /**
  * Starts a session with options (Linux extension): CPU, NUMA node, capacity,
- * batch depth, idle spin, huge pages, and sharing another session's engine.
+ * batch depth, idle spin, huge pages, sharing another session's engine, and
+ * extra queues.
  * @Adapter: the adapter.
  * @Options: the options, or NULL for the defaults.
  * Errors: as WintunStartSession; EINVAL also for an unknown Size or flag, a
- * CPU that does not exist, BatchDepth above 256, or a ShareEngineWith session
- * that has no engine.
+ * CPU that does not exist, BatchDepth above 256, a ShareEngineWith session
+ * that has no engine, or an extra queue whose WINTUN_SESSION_OFFLOAD differs
+ * from the running sessions'; E2BIG for a queue beyond the kernel's limit.
+ *
+ * Multi-queue.  A Linux TUN device has up to 256 queues (MAX_TAP_QUEUES;
+ * every open adapter handle keeps one detached queue, which counts).  Each
+ * session is one queue with its own rings and engine.  Without
+ * WINTUN_SESSION_EXTRA_QUEUE a start fails with EBUSY while the device has any
+ * session (Wintun's rule).  With it, a start through the adapter handle whose
+ * sessions run on the device joins them (through any other handle: EBUSY);
+ * with no session running it starts the first one.  The sessions of such a
+ * set are independent: each is ended by its own WintunEndSession, in any
+ * order; ending one detaches its queue (the kernel then spreads its flows
+ * over the others, which lose none of their packets), and only its own
+ * waiters see ESHUTDOWN.  The device stays claimed until the set's last
+ * session ends.  All sessions of a set share the offload mode (TUN flags are
+ * per device).  An extra session's engine runs, unless Cpu or
+ * ShareEngineWith say otherwise, on the allowed CPU with the fewest engines of
+ * the set, and its rings are on that CPU's NUMA node; with more queues than
+ * CPUs, ShareEngineWith serves several queues from one thread.
+ * Which session gets a packet:
+ *   to the client (kernel -> ring): the kernel's choice, tun_select_queue:
+ *   a flow (by its symmetric flow hash) goes to the queue that last wrote a
+ *   packet of that flow (automatic flow steering; entries age out after
+ *   about 3 s), else to the queue the hash maps to (hash scaled to the number
+ *   of queues).  So one flow stays on one session, in order, while the
+ *   number of queues is unchanged; when a session ends or starts, flows are
+ *   re-spread, and a flow can move once to another session.  The kernel
+ *   notes the writing queue only after the written packet went up the
+ *   stack, so the reply to a flow's first packet on a new queue may still
+ *   come out of the old one.  Hash steering is even only on average (two
+ *   flows share a queue half of the time).  WintunSetAdapterSteeringProgram
+ *   replaces this choice with a program of the caller's.
+ *   to the kernel (ring -> kernel): the session (queue) the client sends the
+ *   packet on; a flow should be sent on one session to keep its order.
  */
 WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
 						       const WINTUN_SESSION_OPTIONS *Options);
+
+/**
+ * Multi-queue (Linux extension): lets a caller's eBPF program pick the
+ * session of each packet the kernel sends into the adapter, instead of the
+ * automatic flow steering described at WintunStartSessionEx
+ * (TUNSETSTEERINGEBPF).  The program is a loaded BPF_PROG_TYPE_SOCKET_FILTER
+ * (libbpf or bpf(2): the caller's business); for each packet it returns a
+ * number (its low 16 bits count), and the packet goes to queue
+ * (number % queues), where the queues
+ * are numbered in the order their sessions started, closing the gap when one
+ * ends (the last one takes the ended one's number).  It holds for the whole
+ * device, every handle and session, until replaced or removed, or the device
+ * goes; while it is set, the kernel does not learn writing queues.
+ * @Adapter: the adapter.
+ * @ProgramFd: the program's fd (the kernel takes its own reference), or -1 to
+ * remove the program and go back to the automatic steering.
+ * Returns true, or false with errno: EINVAL for a NULL Adapter or an fd that
+ * is not such a program (logged), EPERM without CAP_NET_ADMIN, or the
+ * errno of the ioctl (logged).  Thread-safe.
+ */
+WINTUN_API bool WintunSetAdapterSteeringProgram(WINTUN_ADAPTER_HANDLE Adapter, int ProgramFd);
 
 /**
  * Registers a client's own rings on an adapter (Wintun's
