@@ -13,6 +13,7 @@
 #include "log.h"
 #include "ring_sync.h"
 #include "session.h"
+#include "session_client.h"
 
 /* ---- Send ring: the client consumes ---------------------------------- */
 
@@ -429,4 +430,28 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 	pthread_mutex_unlock(&s->tx.lock);
 	/* Fence, then wake the engine if it armed (Alertable handshake). */
 	wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
+}
+
+/* ---- Shared with the batch calls (session_client.h) ------------------ */
+
+int wt_rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, uint32_t *len,
+		      bool arm)
+{
+	return rx_peek_locked(s, rec, len, arm);
+}
+
+void wt_rx_space_wake(struct wintun_session *s)
+{
+	rx_space_wake(s);
+}
+
+uint32_t wt_held_record(WINTUN_RING *ring, uint32_t cap, const uint8_t *packet,
+			uint32_t outstanding, uint32_t from, uint32_t to, uint32_t *word)
+{
+	return held_record(ring, cap, packet, outstanding, from, to, word);
+}
+
+int wt_tx_stopped_errno(struct wintun_session *s)
+{
+	return tx_stopped_errno(s);
 }
