@@ -27,13 +27,13 @@ static void rx_take_locked(struct wintun_session *s, uint32_t len)
 
 /*
  * Advance head_release over the released records (CLIENT or PAD) and publish
- * it if it moved.  Returns true if Head moved (the caller wakes the engine
- * after unlocking).
+ * it if it moved from @before.  Returns true if Head moved (the caller wakes
+ * the engine after unlocking).
  */
-static bool rx_reclaim_locked(struct wintun_session *s)
+static bool rx_reclaim_locked(struct wintun_session *s, uint32_t before)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
-	uint32_t cap = s->rings.capacity, before = s->rx.head_release, word;
+	uint32_t cap = s->rings.capacity, word;
 
 	while (s->rx.outstanding) {
 		word = wt_load_relaxed(&wintun_ring_record(ring, s->rx.head_release)->Size);
@@ -81,11 +81,39 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_PACKET 
 	return n;
 }
 
+/*
+ * The common case in one pass: Packets[0..) are the oldest packets still out,
+ * in ring order (a batch as WintunReceivePackets returned it).  Moves
+ * head_release past them and past the pads and released records in between,
+ * as the walk would.  Returns how many packets it took.
+ */
+static uint32_t rx_release_in_order_locked(struct wintun_session *s, const WINTUN_PACKET *pkts,
+					   uint32_t count)
+{
+	WINTUN_RING *ring = s->rings.desc.Send.Ring;
+	uint32_t i = 0, word;
+
+	while (i < count && s->rx.outstanding) {
+		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, s->rx.head_release);
+
+		word = wt_load_relaxed(&rec->Size);
+		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+			if (pkts[i].Data != rec->Data)
+				break;
+			i++;
+		}
+		s->rx.head_release = wintun_ring_next(s->rx.head_release,
+							wintun_ring_record_len(word), s->rings.capacity);
+		s->rx.outstanding--;
+	}
+	return i;
+}
+
 WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *Packets,
 					    uint32_t Count)
 {
 	WINTUN_RING *ring;
-	uint32_t i, off, cap, word, bad = 0, first_bad = 0;
+	uint32_t i, off, cap, word, before, bad = 0, first_bad = 0;
 	bool moved;
 
 	if (!s || (!Packets && Count)) {
@@ -96,7 +124,9 @@ WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTU
 	ring = s->rings.desc.Send.Ring;
 	cap = s->rings.capacity;
 	pthread_mutex_lock(&s->rx.lock);
-	for (i = 0; i < Count; i++) {
+	before = s->rx.head_release;
+	i = rx_release_in_order_locked(s, Packets, Count);
+	for (; i < Count; i++) {
 		word = 0;
 		off = wt_held_record(ring, cap, Packets[i].Data, s->rx.outstanding,
 				     s->rx.head_release, s->rx.head, &word);
@@ -107,7 +137,7 @@ WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTU
 		}
 		wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
 	}
-	moved = rx_reclaim_locked(s);
+	moved = rx_reclaim_locked(s, before);
 	pthread_mutex_unlock(&s->rx.lock);
 	if (moved)
 		wt_rx_space_wake(s);
@@ -213,11 +243,11 @@ WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE s, WINTUN_PA
 }
 
 /* Advance tail_release over the records sent (CLIENT clear) and publish it
- * if it moved.  Returns true if Tail moved. */
-static bool tx_publish_locked(struct wintun_session *s)
+ * if it moved from @before.  Returns true if Tail moved. */
+static bool tx_publish_locked(struct wintun_session *s, uint32_t before)
 {
 	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
-	uint32_t cap = s->rings.capacity, before = s->tx.tail_release, word;
+	uint32_t cap = s->rings.capacity, word;
 
 	while (s->tx.outstanding) {
 		word = wt_load_relaxed(&wintun_ring_record(ring, s->tx.tail_release)->Size);
@@ -238,11 +268,39 @@ static bool tx_publish_locked(struct wintun_session *s)
 	return true;
 }
 
+/*
+ * The common case in one pass: Packets[0..) are the first unsent records, in
+ * allocation order (a batch as WintunAllocateSendPackets returned it).  Marks
+ * them sent and moves tail_release past them, as the walk would.  Returns
+ * how many it took; the rest go the general way.
+ */
+static uint32_t tx_send_in_order_locked(struct wintun_session *s, const WINTUN_PACKET *pkts,
+					uint32_t count)
+{
+	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
+	uint32_t i = 0, word;
+
+	for (; i < count && s->tx.outstanding; i++) {
+		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, s->tx.tail_release);
+
+		if (pkts[i].Data != rec->Data)
+			break;
+		word = wt_load_relaxed(&rec->Size);
+		if (!(word & WINTUN_PACKET_CLIENT))
+			break;
+		wt_store_relaxed(&rec->Size, word & ~WINTUN_PACKET_CLIENT);
+		s->tx.tail_release = wintun_ring_next(s->tx.tail_release,
+							wintun_ring_record_len(word), s->rings.capacity);
+		s->tx.outstanding--;
+	}
+	return i;
+}
+
 WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *Packets,
 				  uint32_t Count)
 {
 	WINTUN_RING *ring;
-	uint32_t i, off, cap, word, bad = 0, first_bad = 0;
+	uint32_t i, off, cap, word, before, bad = 0, first_bad = 0;
 	bool moved;
 
 	if (!s || (!Packets && Count)) {
@@ -253,7 +311,9 @@ WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *
 	ring = s->rings.desc.Receive.Ring;
 	cap = s->rings.capacity;
 	pthread_mutex_lock(&s->tx.lock);
-	for (i = 0; i < Count; i++) {
+	before = s->tx.tail_release;
+	i = tx_send_in_order_locked(s, Packets, Count);
+	for (; i < Count; i++) {
 		word = 0;
 		off = wt_held_record(ring, cap, Packets[i].Data, s->tx.outstanding,
 				     s->tx.tail_release, s->tx.tail, &word);
@@ -264,7 +324,7 @@ WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *
 		}
 		wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
 	}
-	moved = tx_publish_locked(s);
+	moved = tx_publish_locked(s, before);
 	pthread_mutex_unlock(&s->tx.lock);
 	/* Fence, then wake the engine if it armed (Alertable handshake): once
 	 * for the whole batch. */
@@ -333,7 +393,7 @@ WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE s, void *Buffer, uint
 	}
 	pthread_mutex_lock(&s->rx.lock);
 	ret = rx_fill_bundle_locked(s, Buffer, BufferSize);
-	moved = ret > 0 && rx_reclaim_locked(s);
+	moved = ret > 0 && rx_reclaim_locked(s, s->rx.head_release);
 	pthread_mutex_unlock(&s->rx.lock);
 	if (moved)
 		wt_rx_space_wake(s);
