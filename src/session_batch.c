@@ -404,6 +404,14 @@ WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE s, void *Buffer, uint
 	return (uint32_t)ret;
 }
 
+/* Fill an allocated record from the bundle (every one of them was
+ * allocated: the allocation was all or nothing). */
+static void bundle_copy(const WINTUN_PACKET *to, const struct wt_bundle_pkt *from)
+{
+	if (to->Data)
+		memcpy(to->Data, from->data, from->len);
+}
+
 WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE s, const void *Buffer, uint32_t Size)
 {
 	struct wt_bundle_pkt in[WINTUN_MAX_BUNDLE_PACKETS];
@@ -427,7 +435,7 @@ WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE s, const void *Buffer, u
 	if (i < 0)
 		return wt_fail_bool(i);
 	for (i = 0; i < n; i++)
-		memcpy(out[i].Data, in[i].data, in[i].len);
+		bundle_copy(&out[i], &in[i]);
 	WintunSendPackets(s, out, (uint32_t)n);
 	return true;
 }
