@@ -45,7 +45,7 @@ void wt_rx_pad_gap(struct wt_port *p, uint32_t off, uint32_t len)
 		uint32_t n = len > WT_RX_PAD_MAX ? WT_RX_PAD_MAX : len;
 
 		wintun_ring_record(ring, off)->Size =
-			WINTUN_PACKET_PAD | (n - (uint32_t)sizeof(WINTUN_PACKET));
+			WINTUN_PACKET_PAD | (n - (uint32_t)sizeof(WINTUN_RING_PACKET));
 		off = wintun_ring_wrap(off + n, p->rings->capacity);
 		len -= n;
 	}

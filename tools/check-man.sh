@@ -112,7 +112,14 @@ check_tool wintun-bench "$build/bench/wintun-bench"
 # The scenarios: the words of wintun-bench --help's "--scenario S  a | b" line.
 bench_text=$(MANWIDTH=200 man -l "$mandir/man8/wintun-bench.8" 2>/dev/null | col -b)
 scn_comp=$(complete_words wintun-bench --scenario '')
-for scn in $("$build/bench/wintun-bench" --help | sed -n 's/^ *--scenario [A-Z]* *//p' | tr '|' ' '); do
+# The list may wrap: its continuation lines are those that end with "|" or
+# start with "|" or a name followed by "|".
+scn_list=$("$build/bench/wintun-bench" --help | awk '
+	/^ *--scenario [A-Z]+ / { sub(/^ *--scenario [A-Z]+ +/, ""); line = $0; prev = $0; on = 1; next }
+	on && !/^ *--scenario/ { if ($0 ~ /^ *[a-z-]+ *\|/ || prev ~ /\| *$/) line = line " " $0; else on = 0 }
+	on { prev = $0 }
+	END { print line }' | sed 's/(.*//' | tr '|' ' ')
+for scn in $scn_list; do
 	grep -qE "^ {4,}$scn\$" <<<"$bench_text" ||
 		fail "wintun-bench: scenario $scn has no entry in wintun-bench(8)"
 	grep -qx -- "$scn" <<<"$scn_comp" ||
