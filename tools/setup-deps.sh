@@ -11,6 +11,10 @@ packages=(
   # tests/kernels/: boot Debian's own kernels (unpacked, never installed) in
   # QEMU with a busybox initramfs and the host's root over virtiofs.
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # tools/check-packages.sh and tools/check-abi.sh: build the Debian packages
+  # (dpkg-buildpackage, dh with meson), check them, look up their manual
+  # pages; abidw/abidiff for the ABI baseline.
+  dpkg-dev debhelper lintian man-db abigail-tools
 )
 
 missing=()
