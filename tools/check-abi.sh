@@ -2,7 +2,7 @@
 # The library's ABI against the baseline checked in under abi/ (libabigail).
 #   tools/check-abi.sh [BUILD_DIR]           compare BUILD_DIR's libwintun.so
 #   tools/check-abi.sh --update [BUILD_DIR]  rewrite the baseline and
-#                                            debian/libwintun0.symbols from it
+#                                            debian/libwintunN.symbols from it
 #   tools/check-abi.sh --selftest            show that the check fails on
 #                                            incompatible changes
 # BUILD_DIR defaults to build; it must be built with debug info (meson's
@@ -13,7 +13,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 abidir=$top/abi
-symbols=$top/debian/libwintun0.symbols
+symbols= # debian/libwintunN.symbols, set with the library's soname
 
 die() { echo "check-abi: $*" >&2; exit 1; }
 
@@ -31,6 +31,10 @@ soname() { # LIBRARY
 # The baseline of a soname: abi/libwintunN.abi, named as the package.
 baseline() { # LIBRARY
 	echo "$abidir/libwintun$(soname "$1" | sed 's/.*\.so\.//').abi"
+}
+
+symbols_file() { # LIBRARY
+	echo "$top/debian/$(basename "$(baseline "$1")" .abi).symbols"
 }
 
 # abidw output of the exported functions and the types they reach, with only
@@ -77,7 +81,7 @@ check_symbol_lists() { # LIBRARY
 	diff -u <(map_names) <(echo "$lib_names") >&2 ||
 		die "src/wintun.map (-) and the library's exports (+) differ"
 	diff -u <(symbols_names) <(echo "$lib_names") >&2 ||
-		die "debian/libwintun0.symbols (-) and the library (+) differ: run tools/check-abi.sh --update"
+		die "$symbols (-) and the library (+) differ: run tools/check-abi.sh --update"
 }
 
 # The Debian symbols file: symbols already listed keep the version that
@@ -100,6 +104,7 @@ write_symbols() { # LIBRARY VERSION
 check() { # BUILD_DIR
 	local lib base new rc=0
 	lib=$(library "$1")
+	symbols=$(symbols_file "$lib")
 	base=$(baseline "$lib")
 	[ -e "$base" ] || die "no baseline $base for this soname: run tools/check-abi.sh --update"
 	new=$(mktemp)
@@ -118,13 +123,14 @@ check() { # BUILD_DIR
 update() { # BUILD_DIR
 	local lib version
 	lib=$(library "$1")
+	symbols=$(symbols_file "$lib")
 	version=$(meson introspect --projectinfo "$1" | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')
 	[ -n "$version" ] || die "cannot read the project version from $1"
 	mkdir -p "$abidir"
 	dump "$lib" "$top" > "$(baseline "$lib")"
 	write_symbols "$lib" "$version"
 	check_symbol_lists "$lib"
-	echo "check-abi: wrote abi/$(basename "$(baseline "$lib")") and debian/libwintun0.symbols (new symbols: $version)"
+	echo "check-abi: wrote abi/$(basename "$(baseline "$lib")") and debian/$(basename "$symbols") (new symbols: $version)"
 }
 
 # A file edit of the self-test; fails if the pattern did not match, so that
@@ -222,7 +228,7 @@ selftest() {
 case ${1:-} in
 --update) update "${2:-build}" ;;
 --selftest) selftest ;;
--h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
 -*) die "unknown option $1 (see --help)" ;;
 *) check "${1:-build}" ;;
 esac
