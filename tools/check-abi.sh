@@ -108,16 +108,18 @@ check() { # BUILD_DIR
 	base=$(baseline "$lib")
 	[ -e "$base" ] || die "no baseline $base for this soname: run tools/check-abi.sh --update"
 	new=$(mktemp)
-	trap 'rm -f "$new"' RETURN
 	dump "$lib" "$top" > "$new"
-	check_symbol_lists "$lib"
 	compare "$base" "$new" || rc=$?
+	rm -f "$new"
 	if [ "$rc" -ne 0 ]; then
 		echo "check-abi: INCOMPATIBLE with $base (abidiff status $rc)." >&2
-		echo "check-abi: if deliberate, bump the major version (soname) and run tools/check-abi.sh --update; see README 'Packages and ABI'" >&2
+		echo "check-abi: if deliberate: a field appended to a Size-prefixed struct needs a MINOR bump, anything else a MAJOR one (soname);" \
+			"then run tools/check-abi.sh --update (README 'Packages and ABI')" >&2
 		return 1
 	fi
 	echo "check-abi: $(basename "$lib") is compatible with $(basename "$base")"
+	check_symbol_lists "$lib"
+	echo "check-abi: src/wintun.map, the exports and $(basename "$symbols") agree"
 }
 
 update() { # BUILD_DIR
