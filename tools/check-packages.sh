@@ -47,7 +47,7 @@ mkdir -p "$out"
 version=$(sed -n "s/^  version : '\([^']*\)',$/\1/p" "$top/meson.build" | head -n 1)
 deb_version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
 [ "${deb_version%%-*}" = "$version" ] ||
-	die "debian/changelog says $deb_version, meson.build $version: add a changelog entry (dch -v $version)"
+	die "debian/changelog says $deb_version, meson.build $version: they must agree (a bump adds a changelog entry: dch -v X.Y.Z)"
 
 # A copy, so that the build's files (obj-*, debian/tmp, the .debs written
 # next to the source) stay out of the tree.
