@@ -15,7 +15,10 @@ packages=(
   # tools/check-man.sh formats them with man-db (man, lexgrog) and loads the
   # bash completions with bash-completion, whose pkg-config file also says
   # where completions are installed.
-  scdoc man-db bash-completion
+  # tools/check-packages.sh and tools/check-abi.sh: build the Debian packages
+  # (dpkg-buildpackage, dh with meson), check them, look up their manual
+  # pages; abidw/abidiff for the ABI baseline.
+  scdoc man-db bash-completion dpkg-dev debhelper lintian abigail-tools
 )
 
 missing=()
