@@ -16,7 +16,8 @@ struct wintun_session;
 
 /* ---- options (opts.c) --------------------------------------------------- */
 
-enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_TCP, WB_PINGPONG, WB_TSO, WB_TSO_SPLIT, WB_NSCN };
+enum wb_scn { WB_RX, WB_TX, WB_RX_BATCH, WB_TX_BATCH, WB_FWD, WB_TCP, WB_PINGPONG, WB_TSO,
+	      WB_TSO_SPLIT, WB_NSCN };
 enum wb_size_mode { WB_SIZE_FIXED, WB_SIZE_MTU, WB_SIZE_MIXED };
 
 struct wb_opts {
@@ -37,6 +38,7 @@ struct wb_opts {
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;
 	bool checksum;         /* --checksum: the checksum routine alone */
+	bool calls;            /* --calls: the client calls alone */
 	const char *json_out;   /* also write JSON here */
 };
 
@@ -200,6 +202,8 @@ unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned m
 
 void *wb_client_rx(void *run);
 void *wb_client_tx(void *run);
+void *wb_client_rx_batch(void *run);
+void *wb_client_tx_batch(void *run);
 void *wb_client_fwd(void *run);
 void *wb_client_pingpong(void *run);
 void *wb_client_fwd_split(void *run);
@@ -213,6 +217,10 @@ double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env);
 
 /* Measures and prints; returns the exit status. */
 int wb_checksum_bench(const struct wb_opts *o);
+
+/* ---- the client calls, single against batch (calls.c) -------------------- */
+
+int wb_calls_bench(const struct wb_opts *o);
 
 /* ---- output (report.c) ---------------------------------------------------- */
 

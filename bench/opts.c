@@ -17,10 +17,12 @@ static const char usage[] =
 	"on the same TUN devices, in a private network namespace (needs root or\n"
 	"CAP_NET_ADMIN + CAP_SYS_ADMIN).  Runs are interleaved engine, baseline, ...\n"
 	"\n"
-	"  --scenario S     rx | tx | fwd | tcp | pingpong | tso | tso-split | all\n"
-	"                   (default all); may repeat\n"
+	"  --scenario S     rx | tx | rx-batch | tx-batch | fwd | tcp | pingpong | tso |\n"
+	"                   tso-split | all (default all); may repeat\n"
 	"                   rx: kernel UDP (sendmmsg) -> TUN -> Send ring -> client\n"
 	"                   tx: client -> Receive ring -> TUN -> kernel UDP sink\n"
+	"                   rx-batch, tx-batch: rx, tx with the client on the batch\n"
+	"                   calls (up to 64 packets per call) instead of one per call\n"
 	"                   fwd: netns A socket -> tunA -> client forwarder -> tunB -> netns B sink\n"
 	"                   tcp: one TCP bulk stream A -> B through the same forwarder\n"
 	"                   pingpong: ICMP echo through the rings, kernel answers\n"
@@ -53,6 +55,8 @@ static const char usage[] =
 	"  --quick          a few seconds in total: 1 run of 0.5 s per implementation\n"
 	"  --checksum       only measure the checksum routine of the GSO split and the\n"
 	"                   coalescer against the textbook RFC 1071 loop (no devices)\n"
+	"  --calls          only measure the client calls' own cost per packet, single\n"
+	"                   against batch (one thread, no engine, no devices)\n"
 	"  --help           this text\n";
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -86,8 +90,8 @@ static bool parse_cpu(const char *s, int *out)
 
 static bool parse_scenario(const char *s, unsigned *mask)
 {
-	static const char *names[WB_NSCN] = { "rx",	  "tx",	 "fwd",	      "tcp",
-					       "pingpong", "tso", "tso-split" };
+	static const char *names[WB_NSCN] = { "rx",  "tx",	 "rx-batch", "tx-batch", "fwd",
+					       "tcp", "pingpong", "tso",      "tso-split" };
 
 	if (!strcmp(s, "all")) {
 		*mask = (1u << WB_NSCN) - 1;
@@ -152,7 +156,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
 	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP, O_MS,
-	       O_CSUM };
+	       O_CSUM, O_CALLS };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
@@ -164,7 +168,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
 		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
-		{ "checksum", 0, NULL, O_CSUM },
+		{ "checksum", 0, NULL, O_CSUM }, { "calls", 0, NULL, O_CALLS },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool runs_set = false, dur_set = false;
@@ -224,6 +228,9 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case O_CSUM:
 			o->checksum = true;
+			break;
+		case O_CALLS:
+			o->calls = true;
 			break;
 		case O_SPIN:
 			if (!parse_uint(optarg, 1000000, &v))

@@ -52,6 +52,12 @@ const struct wb_scenario wb_scenarios[WB_NSCN] = {
 		    { WB_DEV_MAIN }, 1, wb_client_rx, .gen = wb_gen_main },
 	[WB_TX] = { "tx", "client -> Receive ring -> wb0 -> kernel UDP sink",
 		    { WB_DEV_MAIN }, 1, wb_client_tx, .sink = wb_sink_main },
+	[WB_RX_BATCH] = { "rx-batch", "rx, the client on WintunReceivePackets/"
+				      "WintunReleaseReceivePackets (64 per call)",
+			  { WB_DEV_MAIN }, 1, wb_client_rx_batch, .gen = wb_gen_main },
+	[WB_TX_BATCH] = { "tx-batch", "tx, the client on WintunAllocateSendPackets/"
+				      "WintunSendPackets (64 per call)",
+			  { WB_DEV_MAIN }, 1, wb_client_tx_batch, .sink = wb_sink_main },
 	[WB_FWD] = { "fwd", "ns A UDP (sendmmsg) -> wbA -> forwarder -> wbB -> ns B UDP sink",
 		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = wb_gen_main,
 		     .sink = wb_sink_main },
@@ -213,7 +219,9 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	double deliv = (double)(b->delivered - a->delivered);
 	/* Per packet the client handled: tx counts what it sent (all of it
 	 * went through the I/O thread), pingpong counts round trips. */
-	double pkts = scn == &wb_scenarios[WB_TX] ? (double)(b->sent - a->sent) : deliv;
+	double pkts = scn == &wb_scenarios[WB_TX] || scn == &wb_scenarios[WB_TX_BATCH]
+			      ? (double)(b->sent - a->sent)
+			      : deliv;
 	uint64_t sent = atomic_load(&r->sent), got = atomic_load(&r->delivered);
 
 	for (unsigned i = 0; i < WB_NMETRIC; i++)

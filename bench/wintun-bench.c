@@ -147,6 +147,10 @@ int main(int argc, char **argv)
 		wb_cpu_init(false);
 		return wb_checksum_bench(&o);
 	}
+	if (o.calls) {
+		wb_cpu_init(false);
+		return wb_calls_bench(&o);
+	}
 	install_signals();
 	WintunSetLogger(logger);
 	progress_tty = isatty(STDERR_FILENO);

@@ -491,6 +491,157 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
  */
 WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Milliseconds);
 
+/* ---- Batches (Linux addition): many packets per call, zero copy ---- */
+
+/**
+ * One packet of a batch call.  The batch calls fill Data (a pointer into a
+ * ring, as WintunReceivePacket and WintunAllocateSendPacket return); Size is
+ * the packet's length in bytes (set by the library on receive, by the caller
+ * before an allocation).  Not the ring's record (that is WINTUN_RING_PACKET
+ * in wintun/ring.h).
+ */
+typedef struct WINTUN_PACKET {
+	uint8_t *Data;
+	uint32_t Size;
+	uint32_t Reserved; /**< 0 */
+} WINTUN_PACKET;
+
+/** Most packets in one bundle (Wintun 0.1's limit). */
+#define WINTUN_MAX_BUNDLE_PACKETS 256
+
+/**
+ * Retrieves up to Count packets from the session's Send ring in one call:
+ * WintunReceivePacket for many packets, with one lock.  Packets[0..n) receive
+ * pointers into the ring, in ring order, each valid (and writable in place)
+ * until released.  Only an empty ring at the start of the call resets the
+ * read-wait event and arms the wake-up (as WintunReceivePacket's EAGAIN
+ * does); a batch cut short by an empty ring returns what it has.
+ * Thread-safe; may be mixed with the single-packet calls.
+ * @Session: the session.
+ * @Packets: room for Count descriptors.
+ * @Count: at least 1.
+ * Returns the number of packets (1..Count), or 0 with errno:
+ *   EINVAL     Session or Packets is NULL, or Count is 0;
+ *   EAGAIN     the ring is empty (wait as after WintunReceivePacket);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt; the ring stays stopped.
+ * A session that ends or a corruption found after the first packet ends the
+ * batch early; the next call reports it.
+ */
+WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE Session, WINTUN_PACKET *Packets,
+					 uint32_t Count);
+
+/**
+ * Releases received packets (from WintunReceivePackets or
+ * WintunReceivePacket), in any order and in any grouping, handing their ring
+ * space back with one Head store and at most one wake-up of the engine.
+ * Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors; only Data is read.
+ * @Count: may be 0.
+ * Packets that were not received on this session or were released already
+ * are skipped: the others are released, and errno is set to EINVAL with a log
+ * line naming the first bad index.  A NULL Session (or NULL Packets with a
+ * non-zero Count) is ignored with errno EINVAL.
+ */
+WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE Session,
+					    const WINTUN_PACKET *Packets, uint32_t Count);
+
+/**
+ * Allocates Receive ring space for Packets[0..Count), whose Size the caller
+ * has set, and fills their Data: WintunAllocateSendPacket for many packets,
+ * with one lock.  The allocation is a prefix, in order: when the ring fills,
+ * fewer than Count are allocated and the rest are left untouched.
+ * Allocation order is send order, across threads and across single-packet
+ * calls.  Fill the packets, then call WintunSendPackets (or WintunSendPacket
+ * for each).  Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors with Size 1..WINTUN_MAX_IP_PACKET_SIZE.
+ * @Count: at least 1.
+ * Returns how many packets were allocated (1..Count), or 0 with errno:
+ *   EINVAL     Session or Packets is NULL, Count is 0, or a Size is out of
+ *              range (nothing is allocated; the log names the index);
+ *   ENOBUFS    the ring is full: not even Packets[0] fits;
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the engine found the ring corrupt and stopped reading it.
+ */
+WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE Session,
+					      WINTUN_PACKET *Packets, uint32_t Count);
+
+/**
+ * Sends packets allocated with WintunAllocateSendPackets (or
+ * WintunAllocateSendPacket), in any grouping: the packets reach the adapter
+ * in allocation order, so this publishes every packet up to the first one
+ * still unsent, with one Tail store and at most one wake-up of the engine.
+ * Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors; only Data is read.
+ * @Count: may be 0.
+ * Packets that were not allocated on this session or were sent already are
+ * skipped: the others are sent, and errno is set to EINVAL with a log line
+ * naming the first bad index.  A NULL Session (or NULL Packets with a
+ * non-zero Count) is ignored with errno EINVAL.
+ */
+WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE Session, const WINTUN_PACKET *Packets,
+				  uint32_t Count);
+
+/* ---- Bundles: Wintun 0.1's ReadFile/WriteFile format (copy) ---- */
+
+/*
+ * A bundle is a run of records, one per packet: the packet's size (4 bytes,
+ * native endian), 12 zero bytes, the packet (IPv4 or IPv6), then zero bytes
+ * up to the next 16-byte boundary.  A record of an n-byte packet thus spans
+ * (16 + n + 15) & ~15 bytes, and every record starts 16-byte aligned within
+ * the bundle.  (The 0.1 README's diagram, followed here; its padding formula
+ * "16-((4+size)&15)" cannot be meant literally, since it never lands the
+ * next 16-byte header on a 16-byte boundary.)  At most
+ * WINTUN_MAX_BUNDLE_PACKETS records.  Bundles carry plain IP packets, so a
+ * session in offload mode refuses them (EINVAL).
+ */
+
+/**
+ * Copies up to WINTUN_MAX_BUNDLE_PACKETS packets from the Send ring into
+ * Buffer as a bundle, as many as fit, and releases them.  An empty ring
+ * resets the read-wait event and arms the wake-up as WintunReceivePacket
+ * does.  Thread-safe.
+ * @Session: the session.
+ * @Buffer: receives the bundle (any alignment).
+ * @BufferSize: its size in bytes; 16 + WINTUN_MAX_IP_PACKET_SIZE rounded up
+ * to 16 always holds at least one packet.
+ * Returns the bundle's size in bytes (a multiple of 16), or 0 with errno:
+ *   EINVAL     Session or Buffer is NULL, or an offload-mode session;
+ *   EAGAIN     the ring is empty;
+ *   ENOBUFS    BufferSize cannot hold even the first packet (it stays in
+ *              the ring; logged with its size);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt.
+ */
+WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE Session, void *Buffer,
+				     uint32_t BufferSize);
+
+/**
+ * Checks a whole bundle, then copies all its packets into the Receive ring
+ * and sends them, in order, with one Tail store and at most one wake-up.
+ * All or nothing: a bundle that fails a check, or does not fit in the ring's
+ * free space, sends nothing.  Thread-safe.
+ * @Session: the session.
+ * @Buffer: the bundle (any alignment); may be NULL when Size is 0.
+ * @Size: its size in bytes: exactly the sum of its records, the last one's
+ * padding included.  0 sends nothing and succeeds.
+ * Returns true, or false with errno:
+ *   EINVAL     Session is NULL, an offload-mode session, or a malformed
+ *              bundle: a record cut short by the end of the buffer, a size
+ *              of 0 or above WINTUN_MAX_IP_PACKET_SIZE, non-zero header or
+ *              padding bytes, a packet that is not IPv4 (>= 20 bytes) or
+ *              IPv6 (>= 40 bytes), more than WINTUN_MAX_BUNDLE_PACKETS
+ *              packets.  The log line names the offset of the fault;
+ *   ENOBUFS    the ring has no room for the whole bundle now (retry later);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the engine found the ring corrupt and stopped reading it.
+ */
+WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE Session, const void *Buffer,
+				  uint32_t Size);
+
 /* ---- Sessions: starting and ending (Linux types, Wintun semantics) ---- */
 
 /** Flags of WINTUN_SESSION_OPTIONS. */

@@ -170,12 +170,12 @@ static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
 {
 	WINTUN_RING *ring = p->rings->desc.Send.Ring;
 
-	if (len - (uint32_t)sizeof(WINTUN_PACKET) > WINTUN_RING_MAX_PACKET_SIZE) {
+	if (len - (uint32_t)sizeof(WINTUN_RING_PACKET) > WINTUN_RING_MAX_PACKET_SIZE) {
 		wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | 4u;
 		off = wintun_ring_wrap(off + 8, p->rings->capacity);
 		len -= 8;
 	}
-	wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
+	wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_RING_PACKET));
 }
 
 /* Bytes a read into a slot may fill: the tun_pi plus at most the largest
@@ -183,7 +183,7 @@ static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
  * never published with a Size above 0xFFFF. */
 uint32_t wt_rx_read_len(const struct wt_port *p)
 {
-	uint32_t most = (uint32_t)sizeof(WINTUN_PACKET) + WINTUN_RING_MAX_PACKET_SIZE;
+	uint32_t most = (uint32_t)sizeof(WINTUN_RING_PACKET) + WINTUN_RING_MAX_PACKET_SIZE;
 
 	return p->slot_size < most ? p->slot_size : most;
 }
@@ -192,7 +192,7 @@ uint32_t wt_rx_read_len(const struct wt_port *p)
  * the rest of the slot into a pad.  Returns true if the slot holds a packet. */
 bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res)
 {
-	WINTUN_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, off);
+	WINTUN_RING_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, off);
 	struct tun_pi pi;
 	uint32_t len, used;
 
@@ -243,7 +243,7 @@ static void rx_settle_batch(struct wt_port *p)
 			drained = true; /* EAGAIN; any other refusal: poll again */
 		if (wt_rx_settle(p, s->off, p->slot_size, s->res))
 			end = s->off + wintun_ring_record_size((uint32_t)s->res -
-								(uint32_t)sizeof(WINTUN_PACKET));
+								(uint32_t)sizeof(WINTUN_RING_PACKET));
 		else if (s->res > 0)
 			end = s->off + p->slot_size; /* a pad fills it */
 		filled += s->res > 0;
