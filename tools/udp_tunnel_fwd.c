@@ -165,8 +165,11 @@ struct in {
 static void collect(void *ctx, const uint8_t *p, uint32_t len)
 {
 	struct in *in = ctx;
+	uint32_t hdr = T.offload ? WINTUN_VNET_HDR_SIZE : 0;
 
-	if (in->n == IN_PACKETS || !len) {
+	/* Sizes the ring cannot take are dropped here: one would make
+	 * WintunAllocateSendPackets refuse the whole batch. */
+	if (in->n == IN_PACKETS || !len || len > WINTUN_MAX_IP_PACKET_SIZE - hdr) {
 		ut_count(&T.st[UT_IN].drops, 1);
 		return;
 	}
