@@ -17,6 +17,7 @@
 # MODES (environment): the modes to run, default "batch offload plain veth".
 # ENGINE_CPUS (environment): the CPUs of th-a's and th-b's engine threads,
 # default "0 1"; empty: the library's choice (the same CPU for both).
+# TUNNEL_ARGS (environment): more udp-tunnel options for every tunnel mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -86,17 +87,18 @@ ready() { # PID: its udp-tunnel/in thread runs (after the session is up)
 }
 
 start_tunnels() { # MODE-ARGS...
-  local common=(--quiet --mtu "$inner_mtu" --duration $((secs * 4 + 120))) pin_a=() pin_b=()
+  local common=(--quiet --mtu "$inner_mtu" --duration $((secs * 4 + 120))) pin_a=() pin_b=() extra=()
+  read -r -a extra <<<"${TUNNEL_ARGS:-}"
   # Each process would pin its engine to the same (last) CPU: two tunnel
   # hosts on one machine get one CPU each instead.
   if [ -n "$engine_cpus" ] && [[ " $* " != *" --plain "* ]]; then
     pin_a=(--engine-cpu "${engine_cpus%% *}"); pin_b=(--engine-cpu "${engine_cpus##* }")
   fi
   ip netns exec "$th_a" "$tunnel" "${common[@]}" "${pin_a[@]}" --local 192.168.50.1:5555 --peer 192.168.50.2:5555 \
-    --addr 10.99.0.1/30 --route 10.10.2.0/24 "$@" 2>>"$tmp/tunnel.err" &
+    --addr 10.99.0.1/30 --route 10.10.2.0/24 "$@" "${extra[@]}" 2>>"$tmp/tunnel.err" &
   tun_a=$!
   ip netns exec "$th_b" "$tunnel" "${common[@]}" "${pin_b[@]}" --local 192.168.50.2:5555 --peer 192.168.50.1:5555 \
-    --addr 10.99.0.2/30 --route 10.10.1.0/24 "$@" 2>>"$tmp/tunnel.err" &
+    --addr 10.99.0.2/30 --route 10.10.1.0/24 "$@" "${extra[@]}" 2>>"$tmp/tunnel.err" &
   tun_b=$!
   for _ in $(seq 600); do
     ready "$tun_a" && ready "$tun_b" && return 0

@@ -24,7 +24,8 @@
 
 #include "udp_tunnel.h"
 
-struct udp_tunnel T = { .name = "wtudp0", .mtu = 1452, .engine_cpu = -1, .gso = true,
+struct udp_tunnel T = { .name = "wtudp0", .mtu = 1452, .engine_cpu = -1, .thread_cpu = -3,
+			.spin_us = -1, .gso = true,
 			.gro = true, .stop_fd = -1, .sock = -1 };
 
 static void usage(FILE *f)
@@ -56,6 +57,11 @@ static void usage(FILE *f)
 		"  --no-gso, --no-gro      do not use UDP GSO / UDP GRO on the socket\n"
 		"  --capacity BYTES        ring capacity (default 4194304)\n"
 		"  --engine-cpu N          pin the engine thread to CPU N\n"
+		"  --thread-cpu N|engine|none  pin the two forwarding threads to CPU N, to the\n"
+		"                          engine's CPU, or not at all (default: the engine's\n"
+		"                          in offload mode, else none)\n"
+		"  --spin US               the engine's idle spin, microseconds (default: the\n"
+		"                          library's, 20; 0 in offload mode)\n"
 		"  --duration SECONDS      stop after this long (default: SIGINT/SIGTERM)\n"
 		"  --quiet                 no summary\n"
 		"  --help                  this text\n\n"
@@ -185,6 +191,20 @@ static int parse_number(int c, const char *arg)
 			return usage_error("--engine-cpu needs a CPU number");
 		T.engine_cpu = (int)v;
 		return 0;
+	case 't':
+		if (!strcmp(arg, "engine") || !strcmp(arg, "none")) {
+			T.thread_cpu = arg[0] == 'e' ? -2 : -1;
+			return 0;
+		}
+		if (!parse_uint(arg, CPU_SETSIZE - 1, &v))
+			return usage_error("--thread-cpu needs a CPU number, engine or none");
+		T.thread_cpu = (int)v;
+		return 0;
+	case 's':
+		if (!parse_uint(arg, 1000000, &v))
+			return usage_error("--spin needs microseconds, 0..1000000");
+		T.spin_us = (int)v;
+		return 0;
 	default: /* 'd' */
 		T.duration = strtod(arg, &end);
 		if (end == arg || *end || !(T.duration > 0))
@@ -201,6 +221,7 @@ static int parse(int argc, char **argv)
 		{ "offload", 0, 0, 'o' },     { "plain", 0, 0, 'P' },	   { "no-gso", 0, 0, 'G' },
 		{ "no-gro", 0, 0, 'R' },      { "capacity", 1, 0, 'C' },   { "engine-cpu", 1, 0, 'e' },
 		{ "duration", 1, 0, 'd' },    { "quiet", 0, 0, 'q' },	   { "help", 0, 0, 'h' },
+		{ "thread-cpu", 1, 0, 't' },  { "spin", 1, 0, 's' },
 		{ 0, 0, 0, 0 },
 	};
 	bool local = false, peer = false;
@@ -225,7 +246,9 @@ static int parse(int argc, char **argv)
 		case 'R': T.gro = false; break;
 		case 'q': T.quiet = true; break;
 		case 'h': usage(stdout); exit(0);
-		case 'm': case 'C': case 'e': case 'd': ret = parse_number(c, optarg); break;
+		case 'm': case 'C': case 'e': case 'd': case 't': case 's':
+			ret = parse_number(c, optarg);
+			break;
 		default: return 2;
 		}
 	}
@@ -241,6 +264,8 @@ static int parse(int argc, char **argv)
 		return usage_error("--plain and --offload exclude each other");
 	if (T.plain)
 		T.gso = T.gro = false; /* one packet per system call */
+	if (T.thread_cpu == -3)
+		T.thread_cpu = T.offload ? -2 : -1;
 	return 0;
 }
 
@@ -266,6 +291,26 @@ static int configure(void)
 	return 0;
 }
 
+/* Pins the calling thread, and so the forwarding threads it starts.  On the
+ * engine's CPU (offload mode's default) they find the 64 KiB records the
+ * engine has just read still in its cache, and hand it theirs the same way,
+ * as tun-pump's forwarder does. */
+static void pin_threads(void)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	int cpu = T.thread_cpu;
+	cpu_set_t set;
+
+	if (cpu == -2)
+		cpu = WintunGetSessionStatistics(T.session, &st) ? st.EngineCpu : -1;
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		fprintf(stderr, "udp-tunnel: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+}
+
 static int start_session(void)
 {
 	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = T.capacity };
@@ -280,11 +325,16 @@ static int start_session(void)
 		o.Flags |= WINTUN_SESSION_PIN_CPU;
 		o.Cpu = T.engine_cpu;
 	}
+	if (T.spin_us >= 0) {
+		o.Flags |= WINTUN_SESSION_SPIN;
+		o.SpinMicroseconds = (uint32_t)T.spin_us;
+	}
 	T.session = WintunStartSessionEx(T.adapter, &o);
 	if (!T.session) {
 		fprintf(stderr, "udp-tunnel: cannot start a session: %s\n", strerror(errno));
 		return -1;
 	}
+	pin_threads();
 	return 0;
 }
 

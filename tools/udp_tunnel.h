@@ -30,7 +30,8 @@ struct udp_tunnel {
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 	uint32_t mtu, capacity;
-	int engine_cpu;
+	int engine_cpu, thread_cpu; /* thread_cpu: -1 unpinned, -2 the engine's */
+	int spin_us;                /* -1: the library's default */
 	bool plain, offload, gso, gro, quiet;
 	double duration;
 	int stop_fd, sock;
