@@ -172,7 +172,7 @@ perf_tcp() { # PAIR: a perf profile of each end during one TCP A->B test
   wait "$perf_b" || true
   perf_a='' perf_b=''
   for s in a b; do
-    perf report -q --no-children --sort dso,sym -i "$perf_dir/$1-$s.data" 2>/dev/null |
+    perf report -q --no-children -g none --percent-limit 0.5 --sort dso,sym -i "$perf_dir/$1-$s.data" 2>/dev/null |
       head -40 >"$perf_dir/$1-$s.txt" || true
   done
 }
