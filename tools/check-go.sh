@@ -34,6 +34,6 @@ go vet "${pkgs[@]}"
 go build -o "$build/bindings/go/wireguard-go-wintun" wintunlinux/cmd/wireguard-go-wintun
 "$build/bindings/go/wireguard-go-wintun" --version | head -n 1
 # -timeout is a hang guard only.
-go test -count=1 -v -timeout 300s wintunlinux/wintun
+go test -count=1 -v -timeout 300s wintunlinux/wintun wintunlinux/wgtun
 WG_WINTUN=$build/bindings/go/wireguard-go-wintun bench/wireguard-interop.sh --check
 echo "check-go: OK"
