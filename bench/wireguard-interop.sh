@@ -14,7 +14,10 @@
 # tunnel interface's counters) and CPU seconds per GB of each wireguard-go
 # process (utime+stime of all its threads, the libwintun engine included).
 # --perf DIR: also perf record -g each process during one TCP A->B test per
-# pair, reports in DIR.
+# pair, reports in DIR.  --pairs and --tests (quoted, space-separated) pick
+# a subset, e.g. --pairs "wintun-wintun stock-stock" --tests tcp-ab.
+# WG_WINTUN_CPU, WG_WINTUN_SPIN_US, WG_WINTUN_RING reach wireguard-go-wintun
+# (see the README).
 #
 # WG_WINTUN (environment): the wireguard-go-wintun binary (default
 # build/bindings/go/wireguard-go-wintun, made by tools/check-go.sh);
@@ -25,13 +28,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=false rounds=2 secs=5 perf_dir=''
+pairs="wintun-stock stock-stock wintun-wintun" tests="tcp-ab tcp-ba udp-ab udp-ba"
 while [ $# -gt 0 ]; do
   case $1 in
     --check) check=true ;;
     --rounds) rounds=$2; shift ;;
     --seconds) secs=$2; shift ;;
     --perf) perf_dir=$2; shift ;;
-    *) echo "usage: $0 [--check] [--rounds N] [--seconds S] [--perf DIR]" >&2; exit 2 ;;
+    --pairs) pairs=$2; shift ;;
+    --tests) tests=$2; shift ;;
+    *) echo "usage: $0 [--check] [--rounds N] [--seconds S] [--perf DIR] [--pairs LIST] [--tests LIST]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -177,22 +183,24 @@ perf_tcp() { # PAIR: a perf profile of each end during one TCP A->B test
   done
 }
 
-run_pair() { # KIND_A KIND_B
-  local pair=$1-$2
+run_pair() { # KIND_A-KIND_B
+  local pair=$1 kinds
+  IFS=- read -r -a kinds <<<"$pair"
+  set -- "${kinds[@]}"
   up a "$1"
   up b "$2"
   ping_both "$pair"
   echo "$pair: ping both ways OK"
   if ! $check; then
-    for test in tcp-ab tcp-ba udp-ab udp-ba; do measure "$pair" "$test"; done
+    for test in $tests; do measure "$pair" "$test"; done
     [ -n "$perf_dir" ] && [ ! -e "$perf_dir/$pair-a.txt" ] && perf_tcp "$pair"
   fi
   down
 }
 
 if $check; then
-  run_pair wintun stock
-  run_pair stock wintun
+  run_pair wintun-stock
+  run_pair stock-wintun
   echo "wireguard-interop: OK"
   exit 0
 fi
@@ -200,10 +208,7 @@ fi
 : >"$tmp/results"
 for r in $(seq "$rounds"); do
   echo "== round $r of $rounds"
-  for pair in "wintun stock" "stock stock" "wintun wintun"; do
-    # shellcheck disable=SC2086 # two words on purpose
-    run_pair $pair
-  done
+  for pair in $pairs; do run_pair "$pair"; done
 done
 grep -v -- -perf "$tmp/results" >"$tmp/plain" || true
 echo
@@ -211,8 +216,8 @@ echo "Medians over $rounds rounds of ${secs} s (A-B: A's end, then B's; CPU: sec
 echo
 echo "| pair (A-B) | test | Gbit/s | packets/s | CPU s/GB A | CPU s/GB B |"
 echo "|---|---|---:|---:|---:|---:|"
-for pair in wintun-stock stock-stock wintun-wintun; do
-  for test in tcp-ab tcp-ba udp-ab udp-ba; do
+for pair in $pairs; do
+  for test in $tests; do
     awk -v pair="$pair" -v test="$test" '$1 == pair && $2 == test' "$tmp/plain" |
       awk -v pair="$pair" -v test="$test" '
         function median(col,   n, i, j, t, v) {

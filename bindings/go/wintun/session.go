@@ -31,6 +31,17 @@ type Session struct {
 	rc   syscall.RawConn
 }
 
+// Flags of SessionOptions (WINTUN_SESSION_*).
+const (
+	SessionPinCPU      = C.WINTUN_SESSION_PIN_CPU
+	SessionNumaNode    = C.WINTUN_SESSION_NUMA_NODE
+	SessionHugePages   = C.WINTUN_SESSION_HUGEPAGES
+	SessionSpin        = C.WINTUN_SESSION_SPIN
+	SessionRxMultishot = C.WINTUN_SESSION_RX_MULTISHOT
+	SessionOffload     = C.WINTUN_SESSION_OFFLOAD
+	SessionCoalesce    = C.WINTUN_SESSION_COALESCE
+)
+
 // SessionOptions are WINTUN_SESSION_OPTIONS' fields; zero means "default".
 type SessionOptions struct {
 	Flags            uint32 // WINTUN_SESSION_* bits

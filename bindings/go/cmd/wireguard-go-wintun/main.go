@@ -27,6 +27,7 @@ import (
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/ipc"
+	"golang.zx2c4.com/wireguard/tun"
 
 	"wintunlinux/wgtun"
 	"wintunlinux/wintun"
@@ -46,7 +47,37 @@ const (
 	envUapiFd     = "WG_UAPI_FD"
 	envForeground = "WG_PROCESS_FOREGROUND"
 	envReadyFd    = "WG_WINTUN_READY_FD"
+	envCPU        = "WG_WINTUN_CPU"     // pin the engine thread to this CPU
+	envSpin       = "WG_WINTUN_SPIN_US" // the engine's idle spin (0: none)
+	envRing       = "WG_WINTUN_RING"    // ring capacity in bytes
 )
+
+// sessionOptions reads the engine's settings from the environment; unset
+// variables keep the library's defaults (and wgtun's ring size).
+func sessionOptions() (*wintun.SessionOptions, error) {
+	o := &wintun.SessionOptions{Capacity: wgtun.DefaultRingCapacity}
+	for _, v := range []struct {
+		env  string
+		flag uint32
+		set  func(uint64)
+	}{
+		{envCPU, wintun.SessionPinCPU, func(n uint64) { o.Cpu = int32(n) }},
+		{envSpin, wintun.SessionSpin, func(n uint64) { o.SpinMicroseconds = uint32(n) }},
+		{envRing, 0, func(n uint64) { o.Capacity = uint32(n) }},
+	} {
+		s := os.Getenv(v.env)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 31)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", v.env, s, err)
+		}
+		v.set(n)
+		o.Flags |= v.flag
+	}
+	return o, nil
+}
 
 func usage() {
 	fmt.Printf("Usage: %s [-f/--foreground] INTERFACE-NAME\n", os.Args[0])
@@ -152,7 +183,11 @@ func serve(name string) int {
 		fmt.Fprintf(os.Stderr, "%s is not supported: a libwintun adapter is served by the process that creates it\n", envTunFd)
 		return exitSetupFailed
 	}
-	dev, err := wgtun.CreateTUN(name, device.DefaultMTU)
+	var dev tun.Device
+	opts, err := sessionOptions()
+	if err == nil {
+		dev, err = wgtun.CreateTUNWithOptions(name, device.DefaultMTU, opts)
+	}
 	if err == nil {
 		if real, err2 := dev.Name(); err2 == nil {
 			name = real
