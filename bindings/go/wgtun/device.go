@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.zx2c4.com/wireguard/tun"
 
@@ -32,6 +33,10 @@ type Device struct {
 	events  chan tun.Event
 	links   *linkWatch
 	once    sync.Once
+
+	tx         sync.Mutex // orders Write and Flush
+	held       []byte     // the burst's first packet, allocated, not sent
+	flushTimer *time.Timer
 }
 
 var _ tun.Device = (*Device)(nil)
@@ -67,6 +72,8 @@ func start(a *wintun.Adapter, mtu int, opts *wintun.SessionOptions) (*Device, er
 		return nil, err
 	}
 	d := &Device{adapter: a, index: int32(info.IfIndex), events: make(chan tun.Event, 5)}
+	d.flushTimer = time.AfterFunc(time.Hour, func() { d.Flush() })
+	d.flushTimer.Stop()
 	// Subscribe before reading the state, so no change falls between them.
 	if d.links, err = watchLinks(); err != nil {
 		return nil, err
@@ -106,12 +113,23 @@ func (d *Device) Read(buf []byte, offset int) (int, error) {
 // Write injects buf[offset:] into the OS.  With the ring full the packet is
 // dropped, as wireguard-go's Wintun device on Windows does: a later packet
 // finds room once the engine has caught up, and the protocols above retransmit.
+//
+// The first packet of a burst is held back until Flush (wireguard-go flushes
+// when a peer's queue runs dry): the library publishes sent packets only up
+// to the oldest one still unsent, so the whole burst then reaches the engine
+// at once, and costs it one wake-up instead of one per packet.
 func (d *Device) Write(buf []byte, offset int) (int, error) {
 	packet := buf[offset:]
 	if len(packet) == 0 {
 		return 0, nil
 	}
+	d.tx.Lock()
+	defer d.tx.Unlock()
 	p, err := d.session.AllocateSendPacket(len(packet))
+	if errors.Is(err, syscall.ENOBUFS) && d.held != nil {
+		d.flushLocked() // the held packet may be what keeps the ring full
+		p, err = d.session.AllocateSendPacket(len(packet))
+	}
 	if errors.Is(err, syscall.ENOBUFS) {
 		return 0, nil
 	}
@@ -119,8 +137,34 @@ func (d *Device) Write(buf []byte, offset int) (int, error) {
 		return 0, closedOr(err)
 	}
 	copy(p, packet)
-	d.session.SendPacket(p)
+	if d.held == nil {
+		d.held = p
+		// wireguard-go skips its Flush after a packet it refuses: the
+		// timer publishes the burst then.
+		d.flushTimer.Reset(flushDelay)
+	} else {
+		d.session.SendPacket(p)
+	}
 	return len(packet), nil
+}
+
+// flushDelay bounds how long a held packet waits for a Flush that may not
+// come.
+const flushDelay = time.Millisecond
+
+// Flush publishes the packets written since the last Flush.
+func (d *Device) Flush() error {
+	d.tx.Lock()
+	d.flushLocked()
+	d.tx.Unlock()
+	return nil
+}
+
+func (d *Device) flushLocked() {
+	if d.held != nil {
+		d.session.SendPacket(d.held)
+		d.held = nil
+	}
 }
 
 // closedOr reports an ended session as os.ErrClosed, which is how
@@ -131,9 +175,6 @@ func closedOr(err error) error {
 	}
 	return err
 }
-
-// Flush does nothing: every Write is published to the engine at once.
-func (d *Device) Flush() error { return nil }
 
 // MTU returns the device's current MTU.
 func (d *Device) MTU() (int, error) { return d.adapter.MTU() }
@@ -155,6 +196,7 @@ func (d *Device) Events() chan tun.Event { return d.events }
 // the event listener and deletes the device.  Later calls do nothing.
 func (d *Device) Close() error {
 	d.once.Do(func() {
+		d.flushTimer.Stop()
 		d.links.close()
 		d.session.End()
 		d.adapter.Close()
