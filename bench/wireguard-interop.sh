@@ -177,9 +177,12 @@ perf_tcp() { # PAIR: a perf profile of each end during one TCP A->B test
   wait "$perf_a" || true
   wait "$perf_b" || true
   perf_a='' perf_b=''
+  # Per thread (the libwintun engine is "wintun/IFNAME") and object, then
+  # per symbol.
   for s in a b; do
-    perf report -q --no-children -g none --percent-limit 0.5 --sort dso,sym -i "$perf_dir/$1-$s.data" 2>/dev/null |
-      head -40 >"$perf_dir/$1-$s.txt" || true
+    { perf report -q --no-children -g none --percent-limit 0.5 --sort comm,dso -i "$perf_dir/$1-$s.data"
+      perf report -q --no-children -g none --percent-limit 0.5 --sort dso,sym -i "$perf_dir/$1-$s.data" |
+        head -40; } >"$perf_dir/$1-$s.txt" 2>/dev/null || true
   done
 }
 
