@@ -77,7 +77,7 @@ static void rx_publish(struct base_port *p)
 /* One read into the slot at rx_tail; 1 packet, 0 drained, -1 error. */
 static int rx_one(struct base_port *p)
 {
-	WINTUN_PACKET *rec = wintun_ring_record(p->s->rings.desc.Send.Ring, p->rx_tail);
+	WINTUN_RING_PACKET *rec = wintun_ring_record(p->s->rings.desc.Send.Ring, p->rx_tail);
 	ssize_t n = read(p->fd, rec, sizeof(struct tun_pi) + WINTUN_RING_MAX_PACKET_SIZE);
 	struct tun_pi pi;
 	uint32_t len;
@@ -97,6 +97,7 @@ static int rx_one(struct base_port *p)
 	len = (uint32_t)n - (uint32_t)sizeof(pi);
 	rec->Size = len;
 	p->rx_tail = wintun_ring_next(p->rx_tail, len, p->s->rings.capacity);
+	wt_stat_add(&p->s->stats.rx.ring_bytes, wintun_ring_record_size(len));
 	wt_stat_add(&p->s->stats.rx.packets, 1);
 	wt_stat_add(&p->s->stats.rx.bytes, len);
 	return 1;
@@ -135,7 +136,7 @@ static void tx_release(struct base_port *p)
 	wt_store_release(&p->s->rings.desc.Receive.Ring->Head, p->tx_head);
 }
 
-static void tx_write(struct base_port *p, WINTUN_PACKET *rec, uint32_t len)
+static void tx_write(struct base_port *p, WINTUN_RING_PACKET *rec, uint32_t len)
 {
 	uint32_t hdr = p->vnet_hdr ? WINTUN_VNET_HDR_SIZE : 0;
 	struct tun_pi pi = { 0, htons(len >= hdr ? wt_ip_ethertype(rec->Data + hdr, len - hdr) : 0) };
@@ -168,7 +169,7 @@ static bool tx_drain(struct base_port *p)
 		return false;
 	}
 	while (p->tx_head != tail) {
-		WINTUN_PACKET *rec = wintun_ring_record(ring, p->tx_head);
+		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, p->tx_head);
 		uint32_t word = rec->Size;
 
 		if (!wintun_ring_record_valid(p->tx_head, tail, cap, word, false)) {

@@ -16,7 +16,8 @@ struct wintun_session;
 
 /* ---- options (opts.c) --------------------------------------------------- */
 
-enum wb_scn { WB_RX, WB_TX, WB_FWD, WB_TCP, WB_PINGPONG, WB_TSO, WB_TSO_SPLIT, WB_NSCN };
+enum wb_scn { WB_RX, WB_TX, WB_RX_BATCH, WB_TX_BATCH, WB_FWD, WB_TCP, WB_PINGPONG, WB_TSO,
+	      WB_TSO_SPLIT, WB_NSCN };
 enum wb_size_mode { WB_SIZE_FIXED, WB_SIZE_MTU, WB_SIZE_MIXED };
 
 struct wb_opts {
@@ -37,6 +38,9 @@ struct wb_opts {
 	uint64_t rate;         /* offered packets/s of rx, tx, fwd (0: flood) */
 	bool json, quick, no_hw, count_syscalls;
 	bool checksum;         /* --checksum: the checksum routine alone */
+	bool mq;               /* --scenario mq: its own harness (scenario_mq.c) */
+	unsigned mq_queues, mq_streams, mq_flows; /* mq: 0 = default */
+	bool calls;            /* --calls: the client calls alone */
 	const char *json_out;   /* also write JSON here */
 };
 
@@ -108,6 +112,8 @@ uint64_t wb_io_enter_calls(const struct wb_io *io);
 uint64_t wb_io_ring_full(const struct wb_io *io);
 /* Packets read from the TUN fds (one read each), both sessions. */
 uint64_t wb_io_rx_packets(const struct wb_io *io);
+/* Send ring bytes the I/O side published (records and pads), all sessions. */
+uint64_t wb_io_rx_ring_bytes(const struct wb_io *io);
 
 /* The baseline I/O thread: poll() + read()/write() on the same fds. */
 int wb_base_start(struct wb_base **out, struct wintun_session **s, const int *fds, unsigned n,
@@ -121,7 +127,7 @@ enum wb_metric {
 	WB_M_IO_CPP, WB_M_IO_USER, WB_M_CL_CPP, WB_M_CL_USER, WB_M_ENTER_PP,
 	WB_M_IO_SYS, WB_M_CL_SYS, WB_M_IO_ENTER_TRACED,
 	WB_M_P50, WB_M_P99, WB_M_P999,
-	WB_M_READS_GB, WB_M_CPU_S_GB, WB_M_BOUND_GBPS, WB_M_OF_BOUND, WB_NMETRIC
+	WB_M_READS_GB, WB_M_CPU_S_GB, WB_M_BOUND_GBPS, WB_M_OF_BOUND, WB_M_RING_BPP, WB_NMETRIC
 };
 
 struct wb_metric_def {
@@ -200,6 +206,8 @@ unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned m
 
 void *wb_client_rx(void *run);
 void *wb_client_tx(void *run);
+void *wb_client_rx_batch(void *run);
+void *wb_client_tx_batch(void *run);
 void *wb_client_fwd(void *run);
 void *wb_client_pingpong(void *run);
 void *wb_client_fwd_split(void *run);
@@ -213,6 +221,10 @@ double wb_tcp_over_veth(const struct wb_opts *o, struct wb_env *env);
 
 /* Measures and prints; returns the exit status. */
 int wb_checksum_bench(const struct wb_opts *o);
+
+/* ---- the client calls, single against batch (calls.c) -------------------- */
+
+int wb_calls_bench(const struct wb_opts *o);
 
 /* ---- output (report.c) ---------------------------------------------------- */
 

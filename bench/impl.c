@@ -133,6 +133,15 @@ uint64_t wb_io_ring_full(const struct wb_io *io)
 	return n;
 }
 
+uint64_t wb_io_rx_ring_bytes(const struct wb_io *io)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < io->n; i++)
+		n += wt_stat_get(&io->s[i]->stats.rx.ring_bytes);
+	return n;
+}
+
 uint64_t wb_io_rx_packets(const struct wb_io *io)
 {
 	uint64_t n = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "config.h"
 #include "wintun.h"
 
 static const char usage[] =
@@ -17,10 +18,16 @@ static const char usage[] =
 	"on the same TUN devices, in a private network namespace (needs root or\n"
 	"CAP_NET_ADMIN + CAP_SYS_ADMIN).  Runs are interleaved engine, baseline, ...\n"
 	"\n"
-	"  --scenario S     rx | tx | fwd | tcp | pingpong | tso | tso-split | all\n"
-	"                   (default all); may repeat\n"
+	"  --scenario S     rx | tx | rx-batch | tx-batch | fwd | tcp | pingpong |\n"
+	"                   tso | tso-split | all | mq\n"
+	"                   (default all; mq is not part of all); may repeat\n"
+	"                   mq: --streams TCP streams, then --flows UDP flows of 64-byte\n"
+	"                   packets, A -> wbqA -> forwarders -> wbqB -> B, through 1 queue\n"
+	"                   pair and through --queues pairs, and the streams over veth\n"
 	"                   rx: kernel UDP (sendmmsg) -> TUN -> Send ring -> client\n"
 	"                   tx: client -> Receive ring -> TUN -> kernel UDP sink\n"
+	"                   rx-batch, tx-batch: rx, tx with the client on the batch\n"
+	"                   calls (up to 64 packets per call) instead of one per call\n"
 	"                   fwd: netns A socket -> tunA -> client forwarder -> tunB -> netns B sink\n"
 	"                   tcp: one TCP bulk stream A -> B through the same forwarder\n"
 	"                   pingpong: ICMP echo through the rings, kernel answers\n"
@@ -51,9 +58,25 @@ static const char usage[] =
 	"  --json           machine-readable output on stdout instead of the table\n"
 	"  --json-out FILE  also write the JSON to FILE (for bench/plot.sh)\n"
 	"  --quick          a few seconds in total: 1 run of 0.5 s per implementation\n"
+	"  --queues N       mq: queue pairs to compare with one (default: the allowed\n"
+	"                   CPUs, at least 2)\n"
+	"  --streams S      mq: TCP streams (default 2)\n"
+	"  --flows F        mq: UDP flows (default 4)\n"
 	"  --checksum       only measure the checksum routine of the GSO split and the\n"
 	"                   coalescer against the textbook RFC 1071 loop (no devices)\n"
-	"  --help           this text\n";
+	"  --calls          only measure the client calls' own cost per packet, single\n"
+	"                   against batch (one thread, no engine, no devices)\n"
+	"  --help           this text\n"
+	"  --version        the versions of wintun-bench and of the library\n";
+
+/* The library may come from another build than the tool: name both. */
+static void print_version(void)
+{
+	uint32_t v = WintunGetRunningDriverVersion();
+
+	printf("wintun-bench (Wintun for Linux) %s\nlibwintun %u.%u (running)\n", WINTUN_VERSION,
+	       v >> 16, v & 0xFFFF);
+}
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -84,11 +107,15 @@ static bool parse_cpu(const char *s, int *out)
 	return true;
 }
 
-static bool parse_scenario(const char *s, unsigned *mask)
+static bool parse_scenario(const char *s, unsigned *mask, bool *mq)
 {
-	static const char *names[WB_NSCN] = { "rx",	  "tx",	 "fwd",	      "tcp",
-					       "pingpong", "tso", "tso-split" };
+	static const char *names[WB_NSCN] = { "rx",  "tx",	 "rx-batch", "tx-batch", "fwd",
+					       "tcp", "pingpong", "tso",      "tso-split" };
 
+	if (!strcmp(s, "mq")) {
+		*mq = true;
+		return true;
+	}
 	if (!strcmp(s, "all")) {
 		*mask = (1u << WB_NSCN) - 1;
 		return true;
@@ -152,7 +179,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 {
 	enum { O_SCN = 256, O_SIZE, O_DUR, O_RUNS, O_ECPU, O_CCPU, O_GCPU, O_BATCH, O_SPIN,
 	       O_CAP, O_RATE, O_NOHW, O_SYSC, O_JSON, O_JSON_OUT, O_QUICK, O_HELP, O_MS,
-	       O_CSUM };
+	       O_CSUM, O_VERSION, O_QUEUES, O_STREAMS, O_FLOWS, O_CALLS };
 	static const struct option lo[] = {
 		{ "scenario", 1, NULL, O_SCN }, { "size", 1, NULL, O_SIZE },
 		{ "duration", 1, NULL, O_DUR }, { "runs", 1, NULL, O_RUNS },
@@ -164,7 +191,10 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		{ "no-hw", 0, NULL, O_NOHW }, { "json", 0, NULL, O_JSON },
 		{ "json-out", 1, NULL, O_JSON_OUT },
 		{ "quick", 0, NULL, O_QUICK }, { "help", 0, NULL, O_HELP },
-		{ "checksum", 0, NULL, O_CSUM },
+		{ "checksum", 0, NULL, O_CSUM }, { "calls", 0, NULL, O_CALLS },
+		{ "version", 0, NULL, O_VERSION },
+		{ "queues", 1, NULL, O_QUEUES }, { "streams", 1, NULL, O_STREAMS },
+		{ "flows", 1, NULL, O_FLOWS },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool runs_set = false, dur_set = false;
@@ -180,7 +210,7 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case O_SCN:
-			if (!parse_scenario(optarg, &o->scenarios))
+			if (!parse_scenario(optarg, &o->scenarios, &o->mq))
 				return bad("scenario", optarg);
 			break;
 		case O_SIZE:
@@ -225,6 +255,24 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 		case O_CSUM:
 			o->checksum = true;
 			break;
+		case O_QUEUES:
+			if (!parse_uint(optarg, 64, &v) || v < 2)
+				return bad("number of queues (2 to 64)", optarg);
+			o->mq_queues = (unsigned)v;
+			break;
+		case O_STREAMS:
+			if (!parse_uint(optarg, 16, &v) || !v)
+				return bad("number of TCP streams (1 to 16)", optarg);
+			o->mq_streams = (unsigned)v;
+			break;
+		case O_FLOWS:
+			if (!parse_uint(optarg, 64, &v) || !v)
+				return bad("number of UDP flows (1 to 64)", optarg);
+			o->mq_flows = (unsigned)v;
+			break;
+		case O_CALLS:
+			o->calls = true;
+			break;
 		case O_SPIN:
 			if (!parse_uint(optarg, 1000000, &v))
 				return bad("spin time (0 to 1000000 us)", optarg);
@@ -261,13 +309,17 @@ int wb_opts_parse(struct wb_opts *o, int argc, char **argv, bool *exit_now)
 			fputs(usage, stdout);
 			*exit_now = true;
 			return 0;
+		case O_VERSION:
+			print_version();
+			*exit_now = true;
+			return 0;
 		default:
 			return bad("option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return bad("argument", argv[optind]);
-	if (!o->scenarios)
+	if (!o->scenarios && !o->mq)
 		o->scenarios = (1u << WB_NSCN) - 1;
 	if (o->quick) {
 		if (!runs_set)

@@ -74,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "reproduce.sh: interrupted" >&2; exit 130' INT TERM
 
-total=13 n=0 current=
+total=15 n=0 current=
 begin() { # NAME: announces a step
   n=$((n + 1)) current=$1
   printf '== [%d/%d] %s  (%s)\n' "$n" "$total" "$1" "$(date -u +%T)" >&2
@@ -216,6 +216,9 @@ bench rx-multishot --scenario rx --scenario pingpong --rx-multishot --runs "$lig
 bench paced --rate 80000 --scenario rx --scenario tx --scenario fwd --scenario pingpong \
   --runs "$light_runs" --duration "$light_secs"
 bench paced-spin0 --rate 80000 --spin-us 0 --scenario rx --scenario tx --scenario fwd --scenario pingpong \
+  --runs "$light_runs" --duration "$light_secs"
+step batch-calls "$wb" --calls --runs "$cs_runs"
+bench batch --scenario rx --scenario tx --scenario rx-batch --scenario tx-batch \
   --runs "$light_runs" --duration "$light_secs"
 step pump-tcp env BUILD="$build" bench/pump-tcp.sh "$pump_runs" "$pump_secs" "$out/pump-tcp.json"
 profile perf-tso wintun/wbOA all tso

@@ -45,6 +45,8 @@ const struct wb_metric_def wb_metrics[WB_NMETRIC] = {
 	[WB_M_CPU_S_GB] = { "cpu_s_per_gb", "I/O + client CPU s per GB", 3, false, true },
 	[WB_M_BOUND_GBPS] = { "veth_gbps", "veth Gbit/s, same run (bound)", 3, false, false },
 	[WB_M_OF_BOUND] = { "of_veth", "Gbit/s / veth Gbit/s", 3, false, true },
+	[WB_M_RING_BPP] = { "ring_bytes_per_pkt", "Send ring bytes/pkt (records+pads)", 0, false,
+			    true },
 };
 
 const struct wb_scenario wb_scenarios[WB_NSCN] = {
@@ -52,6 +54,12 @@ const struct wb_scenario wb_scenarios[WB_NSCN] = {
 		    { WB_DEV_MAIN }, 1, wb_client_rx, .gen = wb_gen_main },
 	[WB_TX] = { "tx", "client -> Receive ring -> wb0 -> kernel UDP sink",
 		    { WB_DEV_MAIN }, 1, wb_client_tx, .sink = wb_sink_main },
+	[WB_RX_BATCH] = { "rx-batch", "rx, the client on WintunReceivePackets/"
+				      "WintunReleaseReceivePackets (64 per call)",
+			  { WB_DEV_MAIN }, 1, wb_client_rx_batch, .gen = wb_gen_main },
+	[WB_TX_BATCH] = { "tx-batch", "tx, the client on WintunAllocateSendPackets/"
+				      "WintunSendPackets (64 per call)",
+			  { WB_DEV_MAIN }, 1, wb_client_tx_batch, .sink = wb_sink_main },
 	[WB_FWD] = { "fwd", "ns A UDP (sendmmsg) -> wbA -> forwarder -> wbB -> ns B UDP sink",
 		     { WB_DEV_A, WB_DEV_B }, 2, wb_client_fwd, .gen = wb_gen_main,
 		     .sink = wb_sink_main },
@@ -133,7 +141,7 @@ struct counters {
 };
 
 struct snap {
-	uint64_t t, sent, delivered, bytes, enter, forwarded, reads;
+	uint64_t t, sent, delivered, bytes, enter, forwarded, reads, ring_bytes;
 	uint64_t sys_io, sys_cl, sys_enter;
 	struct wb_cpu_sample io, cl;
 };
@@ -174,6 +182,7 @@ static void snap_take(struct wb_run *r, const struct counters *c, struct snap *s
 	s->forwarded = atomic_load(&r->forwarded);
 	s->enter = wb_io_enter_calls(&r->io);
 	s->reads = wb_io_rx_packets(&r->io);
+	s->ring_bytes = wb_io_rx_ring_bytes(&r->io);
 	wb_cpu_sample(io, &s->io);
 	wb_cpu_sample(cl, &s->cl);
 	s->sys_io = wb_sys_read(c->sys_io);
@@ -213,7 +222,9 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	double deliv = (double)(b->delivered - a->delivered);
 	/* Per packet the client handled: tx counts what it sent (all of it
 	 * went through the I/O thread), pingpong counts round trips. */
-	double pkts = scn == &wb_scenarios[WB_TX] ? (double)(b->sent - a->sent) : deliv;
+	double pkts = scn == &wb_scenarios[WB_TX] || scn == &wb_scenarios[WB_TX_BATCH]
+			      ? (double)(b->sent - a->sent)
+			      : deliv;
 	uint64_t sent = atomic_load(&r->sent), got = atomic_load(&r->delivered);
 
 	for (unsigned i = 0; i < WB_NMETRIC; i++)
@@ -228,6 +239,9 @@ static void metrics(const struct wb_scenario *scn, struct wb_run *r, const struc
 	m[WB_M_IO_USER] = 100 * wb_cpu_user_share(&a->io, &b->io);
 	m[WB_M_CL_CPP] = ratio(wb_cpu_cycles(&a->cl, &b->cl), pkts);
 	m[WB_M_CL_USER] = 100 * wb_cpu_user_share(&a->cl, &b->cl);
+	/* Per packet put into the Send ring (what the client walks). */
+	m[WB_M_RING_BPP] = ratio((double)(b->ring_bytes - a->ring_bytes),
+				 (double)(b->reads - a->reads));
 	if (scn->tcp) {
 		double gb = (double)(b->bytes - a->bytes) / 1e9;
 		double cpu_ns = (double)(b->io.cpu_ns - a->io.cpu_ns) +

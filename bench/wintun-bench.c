@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "mq.h"
 #include "wintun.h"
 
 static void on_signal(int sig)
@@ -147,6 +148,10 @@ int main(int argc, char **argv)
 		wb_cpu_init(false);
 		return wb_checksum_bench(&o);
 	}
+	if (o.calls) {
+		wb_cpu_init(false);
+		return wb_calls_bench(&o);
+	}
 	install_signals();
 	WintunSetLogger(logger);
 	progress_tty = isatty(STDERR_FILENO);
@@ -155,6 +160,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	wb_cpu_init(!o.no_hw);
+	if (o.mq && !o.scenarios) {
+		status = wb_mq_bench(&o, &env);
+		wb_env_teardown(&env);
+		return status;
+	}
 	left = total_seconds(&o);
 	memset(res, 0, sizeof(res));
 	for (unsigned s = 0; s < WB_NSCN && !wb_interrupted; s++) {
@@ -181,6 +191,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wintun-bench: interrupted; results of the completed runs follow\n");
 		status = 130;
 	}
+	if (o.mq && !wb_interrupted)
+		status = wb_mq_bench(&o, &env) ? 1 : status;
 	if (o.json)
 		wb_report_json(stdout, &o, res, n);
 	else

@@ -491,6 +491,157 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
  */
 WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Milliseconds);
 
+/* ---- Batches (Linux addition): many packets per call, zero copy ---- */
+
+/**
+ * One packet of a batch call.  The batch calls fill Data (a pointer into a
+ * ring, as WintunReceivePacket and WintunAllocateSendPacket return); Size is
+ * the packet's length in bytes (set by the library on receive, by the caller
+ * before an allocation).  Not the ring's record (that is WINTUN_RING_PACKET
+ * in wintun/ring.h).
+ */
+typedef struct WINTUN_PACKET {
+	uint8_t *Data;
+	uint32_t Size;
+	uint32_t Reserved; /**< 0 */
+} WINTUN_PACKET;
+
+/** Most packets in one bundle (Wintun 0.1's limit). */
+#define WINTUN_MAX_BUNDLE_PACKETS 256
+
+/**
+ * Retrieves up to Count packets from the session's Send ring in one call:
+ * WintunReceivePacket for many packets, with one lock.  Packets[0..n) receive
+ * pointers into the ring, in ring order, each valid (and writable in place)
+ * until released.  Only an empty ring at the start of the call resets the
+ * read-wait event and arms the wake-up (as WintunReceivePacket's EAGAIN
+ * does); a batch cut short by an empty ring returns what it has.
+ * Thread-safe; may be mixed with the single-packet calls.
+ * @Session: the session.
+ * @Packets: room for Count descriptors.
+ * @Count: at least 1.
+ * Returns the number of packets (1..Count), or 0 with errno:
+ *   EINVAL     Session or Packets is NULL, or Count is 0;
+ *   EAGAIN     the ring is empty (wait as after WintunReceivePacket);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt; the ring stays stopped.
+ * A session that ends or a corruption found after the first packet ends the
+ * batch early; the next call reports it.
+ */
+WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE Session, WINTUN_PACKET *Packets,
+					 uint32_t Count);
+
+/**
+ * Releases received packets (from WintunReceivePackets or
+ * WintunReceivePacket), in any order and in any grouping, handing their ring
+ * space back with one Head store and at most one wake-up of the engine.
+ * Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors; only Data is read.
+ * @Count: may be 0.
+ * Packets that were not received on this session or were released already
+ * are skipped: the others are released, and errno is set to EINVAL with a log
+ * line naming the first bad index.  A NULL Session (or NULL Packets with a
+ * non-zero Count) is ignored with errno EINVAL.
+ */
+WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE Session,
+					    const WINTUN_PACKET *Packets, uint32_t Count);
+
+/**
+ * Allocates Receive ring space for Packets[0..Count), whose Size the caller
+ * has set, and fills their Data: WintunAllocateSendPacket for many packets,
+ * with one lock.  The allocation is a prefix, in order: when the ring fills,
+ * fewer than Count are allocated and the rest are left untouched.
+ * Allocation order is send order, across threads and across single-packet
+ * calls.  Fill the packets, then call WintunSendPackets (or WintunSendPacket
+ * for each).  Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors with Size 1..WINTUN_MAX_IP_PACKET_SIZE.
+ * @Count: at least 1.
+ * Returns how many packets were allocated (1..Count), or 0 with errno:
+ *   EINVAL     Session or Packets is NULL, Count is 0, or a Size is out of
+ *              range (nothing is allocated; the log names the index);
+ *   ENOBUFS    the ring is full: not even Packets[0] fits;
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the engine found the ring corrupt and stopped reading it.
+ */
+WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE Session,
+					      WINTUN_PACKET *Packets, uint32_t Count);
+
+/**
+ * Sends packets allocated with WintunAllocateSendPackets (or
+ * WintunAllocateSendPacket), in any grouping: the packets reach the adapter
+ * in allocation order, so this publishes every packet up to the first one
+ * still unsent, with one Tail store and at most one wake-up of the engine.
+ * Thread-safe.
+ * @Session: the session.
+ * @Packets: Count descriptors; only Data is read.
+ * @Count: may be 0.
+ * Packets that were not allocated on this session or were sent already are
+ * skipped: the others are sent, and errno is set to EINVAL with a log line
+ * naming the first bad index.  A NULL Session (or NULL Packets with a
+ * non-zero Count) is ignored with errno EINVAL.
+ */
+WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE Session, const WINTUN_PACKET *Packets,
+				  uint32_t Count);
+
+/* ---- Bundles: Wintun 0.1's ReadFile/WriteFile format (copy) ---- */
+
+/*
+ * A bundle is a run of records, one per packet: the packet's size (4 bytes,
+ * native endian), 12 zero bytes, the packet (IPv4 or IPv6), then zero bytes
+ * up to the next 16-byte boundary.  A record of an n-byte packet thus spans
+ * (16 + n + 15) & ~15 bytes, and every record starts 16-byte aligned within
+ * the bundle.  (The 0.1 README's diagram, followed here; its padding formula
+ * "16-((4+size)&15)" cannot be meant literally, since it never lands the
+ * next 16-byte header on a 16-byte boundary.)  At most
+ * WINTUN_MAX_BUNDLE_PACKETS records.  Bundles carry plain IP packets, so a
+ * session in offload mode refuses them (EINVAL).
+ */
+
+/**
+ * Copies up to WINTUN_MAX_BUNDLE_PACKETS packets from the Send ring into
+ * Buffer as a bundle, as many as fit, and releases them.  An empty ring
+ * resets the read-wait event and arms the wake-up as WintunReceivePacket
+ * does.  Thread-safe.
+ * @Session: the session.
+ * @Buffer: receives the bundle (any alignment).
+ * @BufferSize: its size in bytes; 16 + WINTUN_MAX_IP_PACKET_SIZE rounded up
+ * to 16 always holds at least one packet.
+ * Returns the bundle's size in bytes (a multiple of 16), or 0 with errno:
+ *   EINVAL     Session or Buffer is NULL, or an offload-mode session;
+ *   EAGAIN     the ring is empty;
+ *   ENOBUFS    BufferSize cannot hold even the first packet (it stays in
+ *              the ring; logged with its size);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the ring content is corrupt.
+ */
+WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE Session, void *Buffer,
+				     uint32_t BufferSize);
+
+/**
+ * Checks a whole bundle, then copies all its packets into the Receive ring
+ * and sends them, in order, with one Tail store and at most one wake-up.
+ * All or nothing: a bundle that fails a check, or does not fit in the ring's
+ * free space, sends nothing.  Thread-safe.
+ * @Session: the session.
+ * @Buffer: the bundle (any alignment); may be NULL when Size is 0.
+ * @Size: its size in bytes: exactly the sum of its records, the last one's
+ * padding included.  0 sends nothing and succeeds.
+ * Returns true, or false with errno:
+ *   EINVAL     Session is NULL, an offload-mode session, or a malformed
+ *              bundle: a record cut short by the end of the buffer, a size
+ *              of 0 or above WINTUN_MAX_IP_PACKET_SIZE, non-zero header or
+ *              padding bytes, a packet that is not IPv4 (>= 20 bytes) or
+ *              IPv6 (>= 40 bytes), more than WINTUN_MAX_BUNDLE_PACKETS
+ *              packets.  The log line names the offset of the fault;
+ *   ENOBUFS    the ring has no room for the whole bundle now (retry later);
+ *   ESHUTDOWN  the session has ended;
+ *   EBADMSG    the engine found the ring corrupt and stopped reading it.
+ */
+WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE Session, const void *Buffer,
+				  uint32_t Size);
+
 /* ---- Sessions: starting and ending (Linux types, Wintun semantics) ---- */
 
 /** Flags of WINTUN_SESSION_OPTIONS. */
@@ -509,7 +660,11 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
 					  UDP flow, from the Receive ring into one super-packet
 					  write (GRO), zero copy; each kind only where its
 					  offload (TSO4/6, USO4/6) is on */
-#define WINTUN_SESSION_FLAGS_ALL 0x7Fu
+#define WINTUN_SESSION_EXTRA_QUEUE 0x80u /**< multi-queue: this session may join the
+					     sessions already running through the same adapter
+					     handle, on a TUN queue of its own (see "Multi-queue"
+					     at WintunStartSessionEx) */
+#define WINTUN_SESSION_FLAGS_ALL 0xFFu
 
 /** Offloads of offload mode (WINTUN_SESSION_OPTIONS.Offloads; the kernel's TUN_F_* bits). */
 #define WINTUN_OFFLOAD_CSUM 0x01u    /**< packets may carry a partial checksum */
@@ -563,7 +718,8 @@ typedef struct WINTUN_SESSION_OPTIONS {
  * Returns the session (end it with WintunEndSession), or NULL with errno:
  *   EINVAL  Adapter is NULL or Capacity is invalid;
  *   EBUSY   the adapter's device already has a session, through this or
- *           another handle, in this or another process (see "Adapters");
+ *           another handle, in this or another process (see "Adapters"; for
+ *           several sessions per device see WintunStartSessionEx);
  *   ENOMEM, EMFILE  out of memory or descriptors;
  *   EPERM   io_uring is disabled (sysctl kernel.io_uring_disabled), or the
  *           device cannot be attached;
@@ -575,15 +731,70 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapte
 
 /**
  * Starts a session with options (Linux extension): CPU, NUMA node, capacity,
- * batch depth, idle spin, huge pages, and sharing another session's engine.
+ * batch depth, idle spin, huge pages, sharing another session's engine, and
+ * extra queues.
  * @Adapter: the adapter.
  * @Options: the options, or NULL for the defaults.
  * Errors: as WintunStartSession; EINVAL also for an unknown Size or flag, a
- * CPU that does not exist, BatchDepth above 256, or a ShareEngineWith session
- * that has no engine.
+ * CPU that does not exist, BatchDepth above 256, a ShareEngineWith session
+ * that has no engine, or an extra queue whose WINTUN_SESSION_OFFLOAD differs
+ * from the running sessions'; E2BIG for a queue beyond the kernel's limit.
+ *
+ * Multi-queue.  A Linux TUN device has up to 256 queues (MAX_TAP_QUEUES;
+ * every open adapter handle keeps one detached queue, which counts).  Each
+ * session is one queue with its own rings and engine.  Without
+ * WINTUN_SESSION_EXTRA_QUEUE a start fails with EBUSY while the device has any
+ * session (Wintun's rule).  With it, a start through the adapter handle whose
+ * sessions run on the device joins them (through any other handle: EBUSY);
+ * with no session running it starts the first one.  The sessions of such a
+ * set are independent: each is ended by its own WintunEndSession, in any
+ * order; ending one detaches its queue (the kernel then spreads its flows
+ * over the others, which lose none of their packets), and only its own
+ * waiters see ESHUTDOWN.  The device stays claimed until the set's last
+ * session ends.  All sessions of a set share the offload mode (TUN flags are
+ * per device).  An extra session's engine runs, unless Cpu or
+ * ShareEngineWith say otherwise, on the allowed CPU with the fewest engines of
+ * the set, and its rings are on that CPU's NUMA node; with more queues than
+ * CPUs, ShareEngineWith serves several queues from one thread.
+ * Which session gets a packet:
+ *   to the client (kernel -> ring): the kernel's choice, tun_select_queue:
+ *   a flow (by its symmetric flow hash) goes to the queue that last wrote a
+ *   packet of that flow (automatic flow steering; entries age out after
+ *   about 3 s), else to the queue the hash maps to (hash scaled to the number
+ *   of queues).  So one flow stays on one session, in order, while the
+ *   number of queues is unchanged; when a session ends or starts, flows are
+ *   re-spread, and a flow can move once to another session.  The kernel
+ *   notes the writing queue only after the written packet went up the
+ *   stack, so the reply to a flow's first packet on a new queue may still
+ *   come out of the old one.  Hash steering is even only on average (two
+ *   flows share a queue half of the time).  WintunSetAdapterSteeringProgram
+ *   replaces this choice with a program of the caller's.
+ *   to the kernel (ring -> kernel): the session (queue) the client sends the
+ *   packet on; a flow should be sent on one session to keep its order.
  */
 WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
 						       const WINTUN_SESSION_OPTIONS *Options);
+
+/**
+ * Multi-queue (Linux extension): lets a caller's eBPF program pick the
+ * session of each packet the kernel sends into the adapter, instead of the
+ * automatic flow steering described at WintunStartSessionEx
+ * (TUNSETSTEERINGEBPF).  The program is a loaded BPF_PROG_TYPE_SOCKET_FILTER
+ * (libbpf or bpf(2): the caller's business); for each packet it returns a
+ * number (its low 16 bits count), and the packet goes to queue
+ * (number % queues), where the queues
+ * are numbered in the order their sessions started, closing the gap when one
+ * ends (the last one takes the ended one's number).  It holds for the whole
+ * device, every handle and session, until replaced or removed, or the device
+ * goes; while it is set, the kernel does not learn writing queues.
+ * @Adapter: the adapter.
+ * @ProgramFd: the program's fd (the kernel takes its own reference), or -1 to
+ * remove the program and go back to the automatic steering.
+ * Returns true, or false with errno: EINVAL for a NULL Adapter or an fd that
+ * is not such a program (logged), EPERM without CAP_NET_ADMIN, or the
+ * errno of the ioctl (logged).  Thread-safe.
+ */
+WINTUN_API bool WintunSetAdapterSteeringProgram(WINTUN_ADAPTER_HANDLE Adapter, int ProgramFd);
 
 /**
  * Registers a client's own rings on an adapter (Wintun's
@@ -687,6 +898,15 @@ typedef struct WINTUN_SESSION_STATISTICS {
 #define WINTUN_FEATURE_READ_MULTISHOT (1ull << 8) /**< IORING_OP_READ_MULTISHOT (6.7) */
 #define WINTUN_FEATURE_RX_MULTISHOT   (1ull << 9) /**< this session reads with it
 						       (WINTUN_SESSION_RX_MULTISHOT) */
+#define WINTUN_FEATURE_RX_COMPACT     (1ull << 10) /**< any kernel, not a kernel
+						       feature: RX moves each packet's
+						       record next to the previous
+						       one, so a small packet takes
+						       align4(4 + length) bytes of
+						       the Send ring, not an MTU
+						       slot; off: today's MTU slots
+						       with pads (to compare).  Not
+						       with RX_MULTISHOT */
 
 /**
  * The name of one WINTUN_FEATURE_* bit ("nowait-reads"), for logs and

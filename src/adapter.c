@@ -363,7 +363,7 @@ WINTUN_API void WintunCloseAdapter(WINTUN_ADAPTER_HANDLE Adapter)
 		wt_fail_ptr(-EINVAL);
 		return;
 	}
-	if (atomic_load(&Adapter->session))
+	if (atomic_load(&Adapter->sessions))
 		wt_warn("closing adapter %s while a session is running on it",
 			wt_adapter_log_name(Adapter, name));
 	if (Adapter->created)

@@ -17,12 +17,17 @@
 #include "netlink.h"
 #include "wintun.h"
 
+/* CPUs whose engines a session set counts (glibc's CPU_SETSIZE). */
+#define WT_SET_CPUS 1024
+
 struct wintun_adapter {
 	int fd;              /* detached TUN queue: keeps the device alive */
 	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
 	bool created;        /* delete the device on close */
-	atomic_bool session; /* a session has claimed the adapter */
-	int claim_fd;        /* the session's device claim (adapter_claim.c), or -1 */
+	atomic_uint sessions; /* sessions running through this handle (the set) */
+	int claim_fd;        /* the set's device claim (adapter_claim.c), or -1 */
+	bool set_offload;    /* offload mode of the set (TUN flags are per device) */
+	uint16_t set_cpus[WT_SET_CPUS]; /* engines of the set's sessions per CPU */
 	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
@@ -47,17 +52,27 @@ int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ]);
 int wt_adapter_get_mtu(struct wintun_adapter *a, uint32_t *mtu);
 
 /*
- * The one session of a device: 0, or -EBUSY (logged) if a session already
- * runs on the device, through this handle or any other, in this process or
- * another.  The claim goes with wt_adapter_release_session or with the
- * holder's death.  The session holds a reference, so WintunCloseAdapter under
- * a running session does not free the handle under it.  Thread-safe.
- * A later multi-queue start, which asks explicitly for an extra queue of a
- * device whose claim its own process holds, takes a handle reference without
- * the claim.
+ * The one session set of a device: 0, or -EBUSY (logged) if a session
+ * already runs on the device, through this handle or any other, in this
+ * process or another.  With @extra (WINTUN_SESSION_EXTRA_QUEUE), a session
+ * running through this same handle is no obstacle: the new one joins its set,
+ * in the set's offload mode @offload (else -EINVAL, logged).  The claim goes
+ * when the set's last session calls wt_adapter_release_session, or with the
+ * holder's death.  Each session holds a handle reference, so
+ * WintunCloseAdapter under a running session does not free the handle under
+ * it.  Thread-safe.
  */
-int wt_adapter_claim_session(struct wintun_adapter *a);
+int wt_adapter_claim_queue(struct wintun_adapter *a, bool extra, bool offload);
+int wt_adapter_claim_session(struct wintun_adapter *a); /* plain: no @extra */
 void wt_adapter_release_session(struct wintun_adapter *a);
+
+/* For an extra queue (after its claim): the allowed CPU that the fewest
+ * engines of the set run on (ties: the highest); -1 for the set's first
+ * session or when the affinity is unreadable (the engine then picks). */
+int wt_adapter_pick_cpu(struct wintun_adapter *a);
+
+/* Count (@delta 1) or uncount (-1) an engine of the set on @cpu. */
+void wt_adapter_count_cpu(struct wintun_adapter *a, int cpu, int delta);
 
 /* ---- for the adapter_*.c files ---- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one session of a device.  Wintun refuses a second registration on an
+ * The one session (set) of a device.  Wintun refuses a second registration on an
  * adapter; on Linux a second session would attach a second TUN queue that
  * silently takes half the flows.  So the refusal must hold across handles
  * and processes, and must vanish with a holder that crashes.
@@ -12,8 +12,15 @@
  * kernel frees the name when the holder's socket closes -- also when the
  * holder dies.  A lock file would need a writable directory and would leave
  * stale files; flock() has no per-device file to lock.
+ *
+ * Multi-queue: sessions started with WINTUN_SESSION_EXTRA_QUEUE through the
+ * handle that holds the claim join its set; the claim goes with the set's
+ * last session, whichever order they end in.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,32 +93,100 @@ static int claim_device(struct wintun_adapter *a, int *fd)
 	return -err;
 }
 
-int wt_adapter_claim_session(struct wintun_adapter *a)
+/* Claims and releases of all handles are rare: one lock keeps a set's count,
+ * its claim and its CPU counts consistent without a lock per handle. */
+static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under set_lock: may a session with @extra and @offload join the handle's
+ * running set?  0 or -EBUSY / -EINVAL (logged). */
+static int join_set(struct wintun_adapter *a, bool extra, bool offload)
 {
 	char name[IFNAMSIZ + 8];
-	bool expected = false;
-	int ret;
 
-	if (!atomic_compare_exchange_strong(&a->session, &expected, true)) {
-		wt_err("adapter %s already has a session running on this handle",
+	if (!extra) {
+		wt_err("adapter %s already has a session running on this handle (an extra "
+		       "queue needs WINTUN_SESSION_EXTRA_QUEUE)",
 		       wt_adapter_log_name(a, name));
 		return -EBUSY;
 	}
-	ret = claim_device(a, &a->claim_fd);
-	if (ret) {
-		atomic_store(&a->session, false);
-		return ret;
+	if (offload != a->set_offload) {
+		wt_err("adapter %s: an extra queue must be in the offload mode of the running "
+		       "sessions (%s): TUN flags are per device",
+		       wt_adapter_log_name(a, name), a->set_offload ? "on" : "off");
+		return -EINVAL;
 	}
-	atomic_fetch_add(&a->extra_refs, 1);
 	return 0;
+}
+
+int wt_adapter_claim_queue(struct wintun_adapter *a, bool extra, bool offload)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&set_lock);
+	if (atomic_load(&a->sessions))
+		ret = join_set(a, extra, offload);
+	else
+		ret = claim_device(a, &a->claim_fd);
+	if (!ret) {
+		if (!atomic_fetch_add(&a->sessions, 1))
+			a->set_offload = offload;
+		atomic_fetch_add(&a->extra_refs, 1);
+	}
+	pthread_mutex_unlock(&set_lock);
+	return ret;
+}
+
+int wt_adapter_claim_session(struct wintun_adapter *a)
+{
+	return wt_adapter_claim_queue(a, false, false);
 }
 
 void wt_adapter_release_session(struct wintun_adapter *a)
 {
-	/* Only the session's owner gets here, and only after its queue is
+	pthread_mutex_lock(&set_lock);
+	/* Only a session's owner gets here, and only after its queue is
 	 * closed, so the next claimant never meets a second queue. */
-	close(a->claim_fd);
-	a->claim_fd = -1;
-	atomic_store(&a->session, false);
+	if (atomic_fetch_sub(&a->sessions, 1) == 1) {
+		close(a->claim_fd);
+		a->claim_fd = -1;
+	}
+	pthread_mutex_unlock(&set_lock);
 	wt_adapter_free(a); /* the session's reference */
+}
+
+/* The allowed CPU with the fewest of the set's engines; ties: the highest
+ * (the first CPU is where most programs' main threads run). */
+static int least_used_cpu(const struct wintun_adapter *a, const cpu_set_t *allowed)
+{
+	int best = -1;
+
+	for (int cpu = WT_SET_CPUS - 1; cpu >= 0; cpu--)
+		if (CPU_ISSET(cpu, allowed) && (best < 0 || a->set_cpus[cpu] < a->set_cpus[best]))
+			best = cpu;
+	return best;
+}
+
+int wt_adapter_pick_cpu(struct wintun_adapter *a)
+{
+	cpu_set_t allowed;
+	int cpu = -1;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	pthread_mutex_lock(&set_lock);
+	/* The set's first engine is placed by the engine's own spread over
+	 * sessions of every adapter; the others avoid the set's CPUs. */
+	if (atomic_load(&a->sessions) > 1)
+		cpu = least_used_cpu(a, &allowed);
+	pthread_mutex_unlock(&set_lock);
+	return cpu;
+}
+
+void wt_adapter_count_cpu(struct wintun_adapter *a, int cpu, int delta)
+{
+	if (cpu < 0 || cpu >= WT_SET_CPUS)
+		return;
+	pthread_mutex_lock(&set_lock);
+	a->set_cpus[cpu] = (uint16_t)(a->set_cpus[cpu] + delta);
+	pthread_mutex_unlock(&set_lock);
 }

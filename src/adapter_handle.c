@@ -141,7 +141,12 @@ int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 		ret = -EBUSY;
 	}
 	if (ret) {
-		if (ret != -EBUSY)
+		if (ret == -E2BIG)
+			wt_err("cannot attach a queue to %s: the device has the kernel's maximum "
+			       "of %d queues (MAX_TAP_QUEUES; each adapter handle's detached "
+			       "queue counts)",
+			       name, WT_TUN_MAX_QUEUES);
+		else if (ret != -EBUSY)
 			wt_err("cannot attach a queue to %s: %s%s", name, strerror(-ret),
 			       ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 		close(*fd);

@@ -110,8 +110,8 @@ static uint64_t port_features(struct wt_engine *e, struct wt_port *p)
 		f |= WINTUN_FEATURE_FIXED_FILES;
 	if (p->buf_index >= 0)
 		f |= WINTUN_FEATURE_FIXED_BUFFERS;
-	if (p->ms_br)
-		f |= WINTUN_FEATURE_RX_MULTISHOT;
+	if (p->ms_br) /* keeps its provided buffers' slots */
+		f = (f | WINTUN_FEATURE_RX_MULTISHOT) & ~WINTUN_FEATURE_RX_COMPACT;
 	return f;
 }
 

@@ -175,6 +175,10 @@ int64_t wt_rx_free_space(struct wt_port *p);
 uint32_t wt_rx_read_len(const struct wt_port *p);
 bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res);
 
+/* engine_rx_compact.c */
+bool wt_rx_place(struct wt_port *p, uint32_t *end, uint32_t off, int res);
+void wt_rx_pad_gap(struct wt_port *p, uint32_t off, uint32_t len);
+
 /* engine_rx_multishot.c */
 bool wt_rx_multishot_supported(struct io_uring *ring);
 int wt_rx_multishot_setup(struct wt_engine *e, struct wt_port *p, unsigned bgid);

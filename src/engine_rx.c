@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RX: TUN -> Send ring, zero copy.  Packets are read straight into fixed-size
- * slots of the Send ring's free space.  The fd has packet information on, so
- * the kernel's 4-byte tun_pi lands exactly on the record's Size field; once
- * the read completes it is replaced by the size, the rest of the slot becomes
- * a pad, and Tail is published when the whole batch has settled.
+ * RX: TUN -> Send ring, no bounce buffer.  Packets are read straight into
+ * fixed-size slots of the Send ring's free space.  The fd has packet
+ * information on, so the kernel's 4-byte tun_pi lands exactly on the
+ * record's Size field; once the batch completes, the tun_pi is replaced by
+ * the size, the records are moved together (engine_rx_compact.c: a small
+ * packet takes its record's bytes, not a slot; one copy within the ring, in
+ * cache), and Tail is published.
  *
  * Batching: one poll for readiness, then a batch of reads with RWF_NOWAIT in
  * one io_uring_enter.  They run inline and in order; a read that finds no
@@ -170,12 +172,12 @@ static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
 {
 	WINTUN_RING *ring = p->rings->desc.Send.Ring;
 
-	if (len - (uint32_t)sizeof(WINTUN_PACKET) > WINTUN_RING_MAX_PACKET_SIZE) {
+	if (len - (uint32_t)sizeof(WINTUN_RING_PACKET) > WINTUN_RING_MAX_PACKET_SIZE) {
 		wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | 4u;
 		off = wintun_ring_wrap(off + 8, p->rings->capacity);
 		len -= 8;
 	}
-	wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_PACKET));
+	wintun_ring_record(ring, off)->Size = WINTUN_PACKET_PAD | (len - (uint32_t)sizeof(WINTUN_RING_PACKET));
 }
 
 /* Bytes a read into a slot may fill: the tun_pi plus at most the largest
@@ -183,7 +185,7 @@ static void rx_write_pad(struct wt_port *p, uint32_t off, uint32_t len)
  * never published with a Size above 0xFFFF. */
 uint32_t wt_rx_read_len(const struct wt_port *p)
 {
-	uint32_t most = (uint32_t)sizeof(WINTUN_PACKET) + WINTUN_RING_MAX_PACKET_SIZE;
+	uint32_t most = (uint32_t)sizeof(WINTUN_RING_PACKET) + WINTUN_RING_MAX_PACKET_SIZE;
 
 	return p->slot_size < most ? p->slot_size : most;
 }
@@ -192,7 +194,7 @@ uint32_t wt_rx_read_len(const struct wt_port *p)
  * the rest of the slot into a pad.  Returns true if the slot holds a packet. */
 bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res)
 {
-	WINTUN_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, off);
+	WINTUN_RING_PACKET *rec = wintun_ring_record(p->rings->desc.Send.Ring, off);
 	struct tun_pi pi;
 	uint32_t len, used;
 
@@ -229,9 +231,8 @@ static void rx_adapt_batch(struct wt_port *p, unsigned filled)
 
 static void rx_settle_batch(struct wt_port *p)
 {
-	uint32_t cap = p->rings->capacity;
+	uint32_t end = p->rx_slots[0].off; /* where the next record goes */
 	unsigned filled = 0;
-	uint32_t end = p->rx_slots[0].off; /* of the last slot in use */
 	bool drained = false;
 
 	for (unsigned i = 0; i < p->rx_count; i++) {
@@ -241,11 +242,7 @@ static void rx_settle_batch(struct wt_port *p)
 			wt_port_kill(p, "TUN read failed", -s->res);
 		else if (s->res <= 0 && s->res != -EINTR)
 			drained = true; /* EAGAIN; any other refusal: poll again */
-		if (wt_rx_settle(p, s->off, p->slot_size, s->res))
-			end = s->off + wintun_ring_record_size((uint32_t)s->res -
-								(uint32_t)sizeof(WINTUN_PACKET));
-		else if (s->res > 0)
-			end = s->off + p->slot_size; /* a pad fills it */
+		wt_rx_place(p, &end, s->off, s->res); /* engine_rx_compact.c */
 		filled += s->res > 0;
 	}
 	/* The space after the last packet -- the rest of its slot and the
@@ -253,7 +250,9 @@ static void rx_settle_batch(struct wt_port *p)
 	 * becoming pads the client must skip.  In offload mode a slot is
 	 * 64 KiB: an ACK would otherwise take all of it, filling a 512 KiB
 	 * ring with seven ACKs and spreading records over the cache. */
-	p->rx_next = wintun_ring_wrap(end, cap);
+	p->rx_next = end;
+	wt_stat_add(&p->stats->rx.ring_bytes,
+		    wintun_ring_wrap(end - p->rx_slots[0].off, p->rings->capacity));
 	rx_adapt_batch(p, filled);
 	if (drained)
 		p->rx_ready = false;

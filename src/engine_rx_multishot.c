@@ -193,6 +193,7 @@ void wt_rx_multishot_complete(struct wt_port *p, int res, unsigned cqe_flags)
 		struct wt_ms_slot *s = &p->ms_slots[p->ms_first];
 
 		p->rx_tail = wintun_ring_wrap(s->off + s->size, p->rings->capacity);
+		wt_stat_add(&p->stats->rx.ring_bytes, s->size);
 		p->ms_first = (p->ms_first + 1) % WT_MS_ENTRIES;
 		p->ms_count--;
 		p->rx_dirty = true;

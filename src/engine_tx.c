@@ -55,7 +55,7 @@ static bool tx_queue_record(struct wt_engine *e, struct wt_port *p, uint32_t tai
 {
 	WINTUN_RING *ring = p->rings->desc.Receive.Ring;
 	uint32_t cap = p->rings->capacity, off = p->tx_walk;
-	WINTUN_PACKET *rec = wintun_ring_record(ring, off);
+	WINTUN_RING_PACKET *rec = wintun_ring_record(ring, off);
 	/* Read once, atomically (a plain load may be repeated): the client
 	 * may scribble. */
 	uint32_t word = wt_load_relaxed(&rec->Size);

@@ -73,7 +73,7 @@ static bool parse_l4(struct seg *s)
 
 /* Parse a record as a plain TCP segment or UDP datagram that may take part
  * in a merge. */
-static bool parse_seg(WINTUN_PACKET *rec, uint32_t word, struct seg *s)
+static bool parse_seg(WINTUN_RING_PACKET *rec, uint32_t word, struct seg *s)
 {
 	const uint8_t *vnet = rec->Data;
 	uint8_t *ip = rec->Data + WINTUN_VNET_HDR_SIZE;
@@ -124,7 +124,7 @@ static bool can_follow(const struct seg *first, const struct seg *prev, const st
 static void build_headers(struct seg *f, uint32_t total, bool psh)
 {
 	uint32_t ip_len = f->ihl + f->thl + total, l4_len = f->thl + total;
-	uint8_t *vnet = f->rec + sizeof(WINTUN_PACKET), *l4 = f->ip + f->ihl;
+	uint8_t *vnet = f->rec + sizeof(WINTUN_RING_PACKET), *l4 = f->ip + f->ihl;
 	struct tun_pi pi = { 0, htons(f->v6 ? ETH_P_IPV6 : ETH_P_IP) };
 	bool udp = f->proto == IPPROTO_UDP;
 	uint16_t check_at = udp ? 6 : 16;
@@ -175,9 +175,9 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	total = first.payload;
 	bytes = first.len;
 	off = wintun_ring_next(p->tx_walk, first.len + WINTUN_VNET_HDR_SIZE, cap);
-	iov[0] = (struct iovec){ first.rec, sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE + first.len };
+	iov[0] = (struct iovec){ first.rec, sizeof(WINTUN_RING_PACKET) + WINTUN_VNET_HDR_SIZE + first.len };
 	while (off != tail && n < WT_GRO_MAX_SEGS) {
-		WINTUN_PACKET *rec = wintun_ring_record(ring, off);
+		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, off);
 		uint32_t next_word = wt_load_relaxed(&rec->Size); /* read once, as above */
 
 		if (!wintun_ring_record_valid(off, tail, cap, next_word, false) ||
@@ -194,7 +194,7 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
 	psh = prev.flags & TCP_PSH;
 	build_headers(&first, total, psh);
 	*ent = (struct wt_tx_entry){ .off = p->tx_walk, .next = off, .len = bytes, .segs = (uint16_t)n,
-				     .want = (uint32_t)sizeof(WINTUN_PACKET) + WINTUN_VNET_HDR_SIZE +
+				     .want = (uint32_t)sizeof(WINTUN_RING_PACKET) + WINTUN_VNET_HDR_SIZE +
 					     first.ihl + first.thl + total };
 	p->tx_count++;
 	p->tx_walk = off;

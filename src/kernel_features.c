@@ -37,6 +37,7 @@ static const struct {
 	{ WINTUN_FEATURE_NOWAIT_READS, "nowait-reads" },
 	{ WINTUN_FEATURE_READ_MULTISHOT, "read-multishot" },
 	{ WINTUN_FEATURE_RX_MULTISHOT, "rx-multishot" },
+	{ WINTUN_FEATURE_RX_COMPACT, "rx-compact" },
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -93,6 +94,8 @@ static void probe(void)
 	read_disabled();
 	if (probe_nowait_reads())
 		process_features |= WINTUN_FEATURE_NOWAIT_READS;
+	/* Needs nothing from the kernel: listed so that it can be turned off. */
+	process_features |= WINTUN_FEATURE_RX_COMPACT;
 	process_features &= ~disabled;
 }
 

@@ -67,6 +67,7 @@ static int options_to_start(const WINTUN_SESSION_OPTIONS *in, struct wt_start_op
 	}
 	o->offloads = !o->offload ? 0 : opt.Offloads ? opt.Offloads : WINTUN_OFFLOAD_ALL;
 	o->share = opt.ShareEngineWith;
+	o->extra_queue = opt.Flags & WINTUN_SESSION_EXTRA_QUEUE;
 	return 0;
 }
 
@@ -90,39 +91,59 @@ static int enable_offloads(WINTUN_ADAPTER_HANDLE a, int fd, const char *name,
 	return 0;
 }
 
-/* Claim the adapter, open a queue and start the session on it. */
+/* An extra queue's engine: on a CPU of its own within the set, unless the
+ * caller placed it or shares an engine. */
+static void place_extra(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o)
+{
+	if (o->extra_queue && o->cpu < 0 && !o->share)
+		o->cpu = wt_adapter_pick_cpu(a);
+}
+
+/* Open a queue and start the session on it (the adapter is claimed). */
+static int start_on_queue(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o,
+			  const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
+{
+	char name[IFNAMSIZ];
+	int fd, ret;
+
+	ret = wt_adapter_open_queue(a, o->offload, &fd);
+	if (ret)
+		return ret;
+	if (wt_adapter_name(a, name) == 0)
+		o->name = name;
+	if (o->offload) {
+		ret = enable_offloads(a, fd, name, o);
+		if (ret)
+			goto close_fd;
+	}
+	ret = raw ? wt_session_start_raw(fd, raw, o, out) : wt_session_start(fd, o, out);
+	if (ret)
+		goto close_fd;
+	return 0;
+close_fd:
+	close(fd);
+	return ret;
+}
+
+/* Claim the adapter (or join its set), open a queue and start the session. */
 static int start_on_adapter(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts *o,
 			    const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
 {
-	char name[IFNAMSIZ];
-	struct wt_start_opts named = *o;
-	int fd, ret;
+	struct wt_start_opts placed = *o;
+	int ret;
 
-	ret = wt_adapter_claim_session(a);
+	ret = wt_adapter_claim_queue(a, o->extra_queue, o->offload);
 	if (ret)
 		return ret;
-	ret = wt_adapter_open_queue(a, o->offload, &fd);
-	if (ret)
-		goto release;
-	if (wt_adapter_name(a, name) == 0)
-		named.name = name;
-	if (o->offload) {
-		ret = enable_offloads(a, fd, name, &named);
-		if (ret) {
-			close(fd);
-			goto release;
-		}
-	}
-	ret = raw ? wt_session_start_raw(fd, raw, &named, out) : wt_session_start(fd, &named, out);
+	place_extra(a, &placed);
+	ret = start_on_queue(a, &placed, raw, out);
 	if (ret) {
-		close(fd);
-		goto release;
+		wt_adapter_release_session(a);
+		return ret;
 	}
+	wt_adapter_count_cpu(a, wt_engine_cpu((*out)->engine), 1);
 	(*out)->adapter = a;
 	return 0;
-release:
-	wt_adapter_release_session(a);
-	return ret;
 }
 
 WINTUN_API WINTUN_SESSION_HANDLE WintunStartSessionEx(WINTUN_ADAPTER_HANDLE Adapter,
@@ -189,6 +210,8 @@ WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session)
 		return;
 	}
 	a = Session->adapter;
+	if (a)
+		wt_adapter_count_cpu(a, wt_engine_cpu(Session->engine), -1);
 	wt_session_end(Session);
 	if (a)
 		wt_adapter_release_session(a);

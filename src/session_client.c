@@ -13,6 +13,7 @@
 #include "log.h"
 #include "ring_sync.h"
 #include "session.h"
+#include "session_client.h"
 
 /* ---- Send ring: the client consumes ---------------------------------- */
 
@@ -83,7 +84,7 @@ static void rx_skip_pad_locked(struct wintun_session *s, uint32_t size_word)
  * empty ring arms the wake-up (Alertable handshake) before reporting EAGAIN.
  * Returns 0 with *rec set, or -EAGAIN, -ESHUTDOWN, -EBADMSG.
  */
-static int rx_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_t *len,
+static int rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, uint32_t *len,
 			    bool arm)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
@@ -125,7 +126,7 @@ static int rx_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_
 
 WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *PacketSize)
 {
-	WINTUN_PACKET *rec;
+	WINTUN_RING_PACKET *rec;
 	uint32_t len;
 	int ret;
 
@@ -150,7 +151,7 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *Packe
  * cannot be a record's data there. */
 static uint32_t record_offset(const WINTUN_RING *ring, uint32_t cap, const uint8_t *packet)
 {
-	uintptr_t data = (uintptr_t)ring->Data + sizeof(WINTUN_PACKET);
+	uintptr_t data = (uintptr_t)ring->Data + sizeof(WINTUN_RING_PACKET);
 	uintptr_t p = (uintptr_t)packet;
 	uint32_t off;
 
@@ -224,7 +225,7 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 
 WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
 {
-	WINTUN_PACKET *rec;
+	WINTUN_RING_PACKET *rec;
 	uint32_t len;
 	int ret;
 
@@ -296,7 +297,7 @@ void wt_session_wait_for_waiters(struct wintun_session *s)
 
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
 {
-	WINTUN_PACKET *rec;
+	WINTUN_RING_PACKET *rec;
 	uint32_t len;
 	int ret;
 
@@ -343,7 +344,7 @@ static int tx_stopped_errno(struct wintun_session *s)
 WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t PacketSize)
 {
 	WINTUN_RING *ring;
-	WINTUN_PACKET *rec;
+	WINTUN_RING_PACKET *rec;
 	uint32_t head, cap;
 
 	if (!s || PacketSize == 0 || PacketSize > WINTUN_MAX_IP_PACKET_SIZE) {
@@ -429,4 +430,28 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 	pthread_mutex_unlock(&s->tx.lock);
 	/* Fence, then wake the engine if it armed (Alertable handshake). */
 	wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
+}
+
+/* ---- Shared with the batch calls (session_client.h) ------------------ */
+
+int wt_rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, uint32_t *len,
+		      bool arm)
+{
+	return rx_peek_locked(s, rec, len, arm);
+}
+
+void wt_rx_space_wake(struct wintun_session *s)
+{
+	rx_space_wake(s);
+}
+
+uint32_t wt_held_record(WINTUN_RING *ring, uint32_t cap, const uint8_t *packet,
+			uint32_t outstanding, uint32_t from, uint32_t to, uint32_t *word)
+{
+	return held_record(ring, cap, packet, outstanding, from, to, word);
+}
+
+int wt_tx_stopped_errno(struct wintun_session *s)
+{
+	return tx_stopped_errno(s);
 }

@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "tun.h"
 
 static int engine_for(const struct wt_start_opts *o, struct wt_engine **e)
 {
@@ -103,6 +104,11 @@ destroy:
 
 void wt_session_end(struct wintun_session *s)
 {
+	/* Out of the device's queues first: the kernel steers the flows to the
+	 * set's other sessions at once, instead of into a queue nobody reads
+	 * while the engine winds down (its packets would die with it). */
+	if (s->adapter && s->tun_fd >= 0)
+		wt_tun_detach(s->tun_fd);
 	if (s->engine) {
 		wt_engine_remove_port(s->engine, s->port);
 		wt_engine_put(s->engine);

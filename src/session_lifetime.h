@@ -21,6 +21,7 @@ struct wt_start_opts {
 	bool offload;                   /* offload mode (fd has IFF_VNET_HDR) */
 	bool coalesce;                  /* offload mode: GRO on TX */
 	struct wintun_session *share;  /* join this session's engine */
+	bool extra_queue;              /* may join the adapter's running sessions */
 	const char *name;              /* interface name, for the thread */
 };
 

@@ -18,6 +18,7 @@ struct wt_dir_stats {
 	_Atomic uint64_t batches;         /* batches of reads / writes submitted */
 	_Atomic uint64_t wakeups;         /* times this direction woke the engine */
 	_Atomic uint64_t ring_full_episodes; /* RX: times reading stopped for lack of ring space */
+	_Atomic uint64_t ring_bytes;      /* RX: Send ring bytes published (records and pads) */
 };
 
 struct wt_port_stats {

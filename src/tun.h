@@ -15,6 +15,10 @@
  * information on (no IFF_NO_PI): the engine relies on the 4-byte tun_pi. */
 #define WT_TUN_FLAGS (IFF_TUN | IFF_MULTI_QUEUE)
 
+/* The kernel's MAX_TAP_QUEUES: attached and detached queues of a device
+ * together; TUNSETIFF beyond fails with E2BIG. */
+#define WT_TUN_MAX_QUEUES 256
+
 /* Open /dev/net/tun with @oflags while in the namespace @netns_fd (-1: the
  * calling thread's): the device lookup of TUNSETIFF happens in that one. */
 int wt_tun_open(int netns_fd, int oflags, int *fd);

@@ -14,7 +14,7 @@ static void produce_word(struct wintun_session *s, uint32_t word, const void *da
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
 	uint32_t tail = wt_load_relaxed(&ring->Tail);
-	WINTUN_PACKET *rec = wintun_ring_record(ring, tail);
+	WINTUN_RING_PACKET *rec = wintun_ring_record(ring, tail);
 
 	rec->Size = word;
 	if (data)
@@ -54,7 +54,7 @@ static bool forward_one(struct fake_engine *fe, uint32_t rhead, uint32_t *stail,
 {
 	struct wintun_session *s = fe->session;
 	uint32_t cap = s->rings.capacity;
-	WINTUN_PACKET *in = wintun_ring_record(s->rings.desc.Receive.Ring, rhead);
+	WINTUN_RING_PACKET *in = wintun_ring_record(s->rings.desc.Receive.Ring, rhead);
 	uint32_t pad = 0;
 
 	if (fe->pads) {
@@ -70,7 +70,7 @@ static bool forward_one(struct fake_engine *fe, uint32_t rhead, uint32_t *stail,
 		*stail = wintun_ring_next(*stail, pad, cap);
 		fe->pads_written++;
 	}
-	WINTUN_PACKET *out = wintun_ring_record(s->rings.desc.Send.Ring, *stail);
+	WINTUN_RING_PACKET *out = wintun_ring_record(s->rings.desc.Send.Ring, *stail);
 	out->Size = in->Size;
 	memcpy(out->Data, in->Data, in->Size);
 	*stail = wintun_ring_next(*stail, in->Size, cap);

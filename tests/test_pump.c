@@ -690,3 +690,45 @@ Test(pump, missing_privileges)
 	cr_expect(strstr(line, "CAP_NET_ADMIN"), "%s", line);
 	cr_expect_eq(if_nametoindex("wtpump-a"), 0);
 }
+
+/* ---- --queues: flows spread over the queue pairs (issue #15) ------------ */
+
+/* The per-queue A->B packet counts of a --json summary; returns how many. */
+static unsigned per_queue_packets(const char *json, uint64_t *out, unsigned max)
+{
+	const char *p = json;
+	unsigned n = 0;
+
+	while (n < max && (p = strstr(p, "\"a_to_b_packets\": "))) {
+		p += strlen("\"a_to_b_packets\": ");
+		out[n++] = strtoull(p, NULL, 10);
+	}
+	return n;
+}
+
+/* 64 UDP flows, 10 datagrams each, through 4 queue pairs: every pair
+ * forwards some, and the pairs add up to the total, nothing dropped. */
+Test(pump, queues_spread_flows_over_the_pairs)
+{
+	const char *json;
+	uint64_t q[8], sum = 0, total;
+	unsigned n;
+
+	start_pump_v4_only((const char *[]){ "--json", "--queues", "4", NULL });
+	cr_expect_eq(run_in(ns_a, "bash -c 'for p in $(seq 20000 20063); do for i in 1 2 3 4 5 6 7 "
+				  "8 9 10; do echo x >/dev/udp/10.2.0.1/$p; done; done'"),
+		     0);
+	usleep(300000);
+	cr_expect_eq(stop_pump(), 0);
+	json = pump_output();
+	n = per_queue_packets(json, q, 8);
+	cr_assert_eq(n, 4, "%u queues in %s", n, json);
+	for (unsigned i = 0; i < n; i++) {
+		cr_expect_gt(q[i], 0, "queue %u forwarded nothing: %s", i, json);
+		sum += q[i];
+	}
+	total = json_u64(json, "a_to_b", "packets");
+	cr_expect_eq(sum, total, "%s", json);
+	cr_expect_geq(total, 640, "%s", json);
+	cr_expect_eq(json_u64(json, "a_to_b", "drops"), 0, "%s", json);
+}

@@ -49,7 +49,7 @@ bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 
 	(void)e;
 	check_span(h, buf, len);
-	if (len > sizeof(WINTUN_PACKET) + WINTUN_RING_MAX_PACKET_SIZE)
+	if (len > sizeof(WINTUN_RING_PACKET) + WINTUN_RING_MAX_PACKET_SIZE)
 		abort(); /* more than one record */
 	h->one[slot] = (struct iovec){ buf, len };
 	record(h, p, udata, &h->one[slot], 1, len);

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 
 struct direction {
 	WINTUN_SESSION_HANDLE from, to;
+	struct fwd_counters *c;
 	int idx;
 	uint32_t from_hdr; /* virtio_net_hdr before the IP packet in from's records */
 	bool split;        /* split from's super-packets into MTU-sized packets */
@@ -138,10 +140,10 @@ static unsigned forward(struct direction *d, bool *dead)
 
 static void publish(struct direction *d)
 {
-	add(&P.fwd_packets[d->idx], d->packets);
-	add(&P.fwd_bytes[d->idx], d->bytes);
-	add(&P.fwd_drops[d->idx], d->drops);
-	add(&P.fwd_waits[d->idx], d->waits);
+	add(&d->c->packets[d->idx], d->packets);
+	add(&d->c->bytes[d->idx], d->bytes);
+	add(&d->c->drops[d->idx], d->drops);
+	add(&d->c->waits[d->idx], d->waits);
 	d->packets = d->bytes = d->drops = d->waits = 0;
 }
 
@@ -178,9 +180,11 @@ static bool wait_for_work(struct direction dir[2], long wait_ns, bool *dead)
 	return true;
 }
 
-static int init_direction(struct direction *d, int idx, struct side *from, struct side *to)
+static int init_direction(struct direction *d, int idx, unsigned q, struct side *from,
+			  struct side *to)
 {
-	*d = (struct direction){ .from = from->session, .to = to->session, .idx = idx };
+	*d = (struct direction){ .from = from->sessions[q], .to = to->sessions[q], .idx = idx,
+				 .c = &P.fwd[q] };
 	d->from_hdr = record_header(d->from);
 	/* Only A's super-packets are split: B's engine coalesces them again,
 	 * and what B sends back (mostly ACKs) passes as it is. */
@@ -193,11 +197,11 @@ void *pump_forwarder(void *arg)
 	struct direction dir[2] = { 0 };
 	long wait_ns = WAIT_MIN_NS;
 	bool dead = false;
+	unsigned q = (unsigned)(intptr_t)arg;
 
-	(void)arg;
 	pthread_setname_np(pthread_self(), "tun-pump/fwd");
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* the waits are tens of µs */
-	if (init_direction(&dir[0], 0, &P.a, &P.b) || init_direction(&dir[1], 1, &P.b, &P.a)) {
+	if (init_direction(&dir[0], 0, q, &P.a, &P.b) || init_direction(&dir[1], 1, q, &P.b, &P.a)) {
 		fprintf(stderr, "tun-pump: out of memory\n");
 		dead = true;
 	}

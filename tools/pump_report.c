@@ -8,8 +8,9 @@
 #include "pump.h"
 
 struct snapshot {
-	uint64_t packets[2], bytes[2], drops[2], waits[2];
-	WINTUN_SESSION_STATISTICS st[2];
+	uint64_t packets[2], bytes[2], drops[2], waits[2]; /* all queues */
+	uint64_t qpackets[MAX_QUEUES][2], qbytes[MAX_QUEUES][2];
+	WINTUN_SESSION_STATISTICS st[2]; /* A's and B's sessions, summed */
 	double t;
 };
 
@@ -21,17 +22,48 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void add_dir(WINTUN_DIRECTION_STATISTICS *sum, const WINTUN_DIRECTION_STATISTICS *d)
+{
+	sum->Packets += d->Packets;
+	sum->Bytes += d->Bytes;
+	sum->DropRingFull += d->DropRingFull;
+	sum->DropTruncated += d->DropTruncated;
+	sum->DropNonIp += d->DropNonIp;
+	sum->DropBogus += d->DropBogus;
+	sum->DropWriteError += d->DropWriteError;
+}
+
+/* One side's sessions as one: counters summed, the rest queue 0's. */
+static void side_stats(const struct side *sd, WINTUN_SESSION_STATISTICS *sum)
+{
+	sum->Size = sizeof(*sum);
+	WintunGetSessionStatistics(sd->sessions[0], sum);
+	for (unsigned q = 1; q < P.queues; q++) {
+		WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+		if (!WintunGetSessionStatistics(sd->sessions[q], &st))
+			continue;
+		add_dir(&sum->Rx, &st.Rx);
+		add_dir(&sum->Tx, &st.Tx);
+		sum->IoUringEnterCalls += st.IoUringEnterCalls;
+	}
+}
+
 static void snap(struct snapshot *s)
 {
-	WINTUN_SESSION_HANDLE sess[2] = { P.a.session, P.b.session };
-
 	for (int i = 0; i < 2; i++) {
-		s->packets[i] = atomic_load(&P.fwd_packets[i]);
-		s->bytes[i] = atomic_load(&P.fwd_bytes[i]);
-		s->drops[i] = atomic_load(&P.fwd_drops[i]);
-		s->waits[i] = atomic_load(&P.fwd_waits[i]);
-		s->st[i].Size = sizeof(s->st[i]);
-		WintunGetSessionStatistics(sess[i], &s->st[i]);
+		s->packets[i] = s->bytes[i] = s->drops[i] = s->waits[i] = 0;
+		for (unsigned q = 0; q < P.queues; q++) {
+			struct fwd_counters *c = &P.fwd[q];
+
+			s->qpackets[q][i] = atomic_load(&c->packets[i]);
+			s->qbytes[q][i] = atomic_load(&c->bytes[i]);
+			s->packets[i] += s->qpackets[q][i];
+			s->bytes[i] += s->qbytes[q][i];
+			s->drops[i] += atomic_load(&c->drops[i]);
+			s->waits[i] += atomic_load(&c->waits[i]);
+		}
+		side_stats(i ? &P.b : &P.a, &s->st[i]);
 	}
 	s->t = now_s();
 }
@@ -55,6 +87,14 @@ static void status_line(const struct snapshot *a, const struct snapshot *b)
 		(double)(b->bytes[1] - a->bytes[1]) * 8e-9 / dt,
 		(unsigned long long)(b->drops[0] + b->drops[1]),
 		(unsigned long long)(session_drops(&b->st[0]) + session_drops(&b->st[1])));
+	if (!P.verbose || P.queues < 2)
+		return;
+	/* Each queue pair's A->B rate: how evenly the kernel spread the flows. */
+	for (unsigned q = 0; q < P.queues; q++)
+		fprintf(stderr, "%sq%u %.0f pkt/s %.3f Gbit/s", q ? ", " : "\n  per queue A->B: ", q,
+			(double)(b->qpackets[q][0] - a->qpackets[q][0]) / dt,
+			(double)(b->qbytes[q][0] - a->qbytes[q][0]) * 8e-9 / dt);
+	fputc('\n', stderr);
 }
 
 static void json_direction(const struct snapshot *end, int i, double dt)
@@ -90,6 +130,19 @@ static void features(const WINTUN_SESSION_STATISTICS *st, char *buf, size_t len)
 					       WintunGetFeatureName(1ull << i));
 }
 
+/* Each queue pair's forwarded packets and bytes, A->B then B->A. */
+static void json_queues(const struct snapshot *end)
+{
+	printf(", \"queues\": %u, \"per_queue\": [", P.queues);
+	for (unsigned q = 0; q < P.queues; q++)
+		printf("%s{\"a_to_b_packets\": %llu, \"a_to_b_bytes\": %llu, \"b_to_a_packets\": "
+		       "%llu, \"b_to_a_bytes\": %llu}",
+		       q ? ", " : "", (unsigned long long)end->qpackets[q][0],
+		       (unsigned long long)end->qbytes[q][0], (unsigned long long)end->qpackets[q][1],
+		       (unsigned long long)end->qbytes[q][1]);
+	printf("]");
+}
+
 static void json_summary(const struct snapshot *end, double dt)
 {
 	printf("{\"seconds\": %.3f, ", dt);
@@ -107,7 +160,9 @@ static void json_summary(const struct snapshot *end, double dt)
 		features(&end->st[i], f, sizeof(f));
 		printf("%s\"%c\": \"%s\"", i ? ", " : "", 'a' + i, f);
 	}
-	printf("}}\n");
+	printf("}");
+	json_queues(end);
+	printf("}\n");
 }
 
 static void summary(const struct snapshot *start, const struct snapshot *end)
@@ -142,6 +197,10 @@ static void summary(const struct snapshot *start, const struct snapshot *end)
 		features(&end->st[i], f, sizeof(f));
 		printf("engine %c runs with: %s\n", 'A' + i, f);
 	}
+	for (unsigned q = 0; P.queues > 1 && q < P.queues; q++)
+		printf("queue %u: A->B %llu packets (%.0f pkt/s), B->A %llu packets\n", q,
+		       (unsigned long long)end->qpackets[q][0], (double)end->qpackets[q][0] / dt,
+		       (unsigned long long)end->qpackets[q][1]);
 }
 
 void pump_run(void)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pump.h"
 
@@ -59,10 +60,46 @@ int pump_configure(struct side *s)
 	return 0;
 }
 
+/* Queue @q's engine CPU with --engine-cpu: the given one for queue 0, the
+ * next CPUs for the others. */
+static int engine_cpu(unsigned q)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return (int)(((long)P.engine_cpu + (long)q) % (n > 0 ? n : 1));
+}
+
+/* Start queue pair @q: A's session, then B's (on A's engine unless
+ * --separate-engines).  Every session after the first pair asks for an
+ * extra queue of its adapter. */
+static int start_pair(WINTUN_SESSION_OPTIONS o, unsigned q)
+{
+	uint64_t mark;
+
+	if (P.queues > 1)
+		o.Flags |= WINTUN_SESSION_EXTRA_QUEUE;
+	if (P.engine_cpu >= 0) {
+		o.Flags |= WINTUN_SESSION_PIN_CPU;
+		o.Cpu = engine_cpu(q);
+	}
+	mark = pump_errors_logged();
+	P.a.sessions[q] = WintunStartSessionEx(P.a.adapter, &o);
+	if (!P.a.sessions[q])
+		return failed(mark, "cannot start session %u on %s", q, P.a.name);
+	if (!P.separate_engines)
+		o.ShareEngineWith = P.a.sessions[q];
+	if (P.split)
+		o.Flags |= WINTUN_SESSION_COALESCE; /* B's engine merges the segments again */
+	mark = pump_errors_logged();
+	P.b.sessions[q] = WintunStartSessionEx(P.b.adapter, &o);
+	if (!P.b.sessions[q])
+		return failed(mark, "cannot start session %u on %s", q, P.b.name);
+	return 0;
+}
+
 int pump_start_sessions(void)
 {
 	WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Capacity = P.capacity };
-	uint64_t mark;
 
 	/* Offload mode: 64 KiB records cycle through the rings, and rings that
 	 * fit the cache beat rings that absorb longer bursts (wintun-bench
@@ -79,48 +116,66 @@ int pump_start_sessions(void)
 		o.Flags |= WINTUN_SESSION_OFFLOAD;
 		o.Offloads = P.offloads;
 	}
-	if (P.engine_cpu >= 0) {
-		o.Flags |= WINTUN_SESSION_PIN_CPU;
-		o.Cpu = P.engine_cpu;
-	}
-	mark = pump_errors_logged();
-	P.a.session = WintunStartSessionEx(P.a.adapter, &o);
-	if (!P.a.session)
-		return failed(mark, "cannot start a session on %s", P.a.name);
-	if (!P.separate_engines)
-		o.ShareEngineWith = P.a.session;
-	if (P.split)
-		o.Flags |= WINTUN_SESSION_COALESCE; /* B's engine merges the segments again */
-	mark = pump_errors_logged();
-	P.b.session = WintunStartSessionEx(P.b.adapter, &o);
-	if (!P.b.session)
-		return failed(mark, "cannot start a session on %s", P.b.name);
+	for (unsigned q = 0; q < P.queues; q++)
+		if (start_pair(o, q))
+			return -1;
+	P.a.session = P.a.sessions[0];
+	P.b.session = P.b.sessions[0];
 	return 0;
+}
+
+static int session_cpu(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+	return WintunGetSessionStatistics(s, &st) ? st.EngineCpu : -1;
 }
 
 /* In offload mode the forwarder copies 64 KiB records the engine has just
  * read and is about to write: on the engine's CPU they stay in its cache,
  * and an engine that does not spin leaves that CPU to it (wintun-bench tso:
- * 0.92x the veth bound there, 0.70x on the other CPU).  -1: leave it. */
-int pump_offload_fwd_cpu(void)
+ * 0.92x the veth bound there, 0.70x on the other CPU).  So each forwarder
+ * goes to its pair's (A's) engine CPU; otherwise unpinned, or --fwd-cpu and
+ * the CPUs after it. */
+static int forwarder_cpu(unsigned q)
 {
-	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	long n = sysconf(_SC_NPROCESSORS_CONF);
 
-	if (P.no_offload || !WintunGetSessionStatistics(P.a.session, &st))
-		return -1;
-	return st.EngineCpu;
+	if (P.fwd_cpu >= 0)
+		return (int)(((long)P.fwd_cpu + (long)q) % (n > 0 ? n : 1));
+	return P.no_offload ? -1 : session_cpu(P.a.sessions[q]);
+}
+
+void pump_place_forwarders(void)
+{
+	for (unsigned q = 0; q < P.queues; q++) {
+		P.fwd_cpus[q] = forwarder_cpu(q);
+		if (P.quiet)
+			continue;
+		fprintf(stderr, "tun-pump: queue %u: engine A on CPU %d, engine B on CPU %d%s, "
+				"forwarder on ",
+			q, session_cpu(P.a.sessions[q]), session_cpu(P.b.sessions[q]),
+			P.separate_engines ? "" : " (shared)");
+		if (P.fwd_cpus[q] >= 0)
+			fprintf(stderr, "CPU %d", P.fwd_cpus[q]);
+		else
+			fputs("any CPU", stderr);
+		fprintf(stderr, "; %s\n", P.no_offload ? "no offload" : P.split ? "offload, split" : "offload");
+	}
 }
 
 void pump_teardown(void)
 {
 	struct side *sides[2] = { &P.a, &P.b };
 
+	for (unsigned q = 0; q < MAX_QUEUES; q++)
+		for (int i = 0; i < 2; i++) {
+			if (sides[i]->sessions[q])
+				WintunEndSession(sides[i]->sessions[q]);
+			sides[i]->sessions[q] = NULL;
+		}
 	for (int i = 0; i < 2; i++) {
-		if (sides[i]->session)
-			WintunEndSession(sides[i]->session);
 		sides[i]->session = NULL;
-	}
-	for (int i = 0; i < 2; i++) {
 		if (sides[i]->adapter)
 			WintunCloseAdapter(sides[i]->adapter);
 		sides[i]->adapter = NULL;

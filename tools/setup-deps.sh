@@ -17,6 +17,14 @@ packages=(
   # the stock wireguard-go to interoperate with, and wg to configure both.
   golang-go golang-golang.zx2c4-wireguard-dev golang-golang-x-crypto-dev
   golang-golang-x-net-dev golang-golang-x-sys-dev wireguard-go wireguard-tools
+  # man/: scdoc turns the page sources into man pages at build time;
+  # tools/check-man.sh formats them with man-db (man, lexgrog) and loads the
+  # bash completions with bash-completion, whose pkg-config file also says
+  # where completions are installed.
+  # tools/check-packages.sh and tools/check-abi.sh: build the Debian packages
+  # (dpkg-buildpackage, dh with meson), check them, look up their manual
+  # pages; abidw/abidiff for the ABI baseline.
+  scdoc man-db bash-completion dpkg-dev debhelper lintian abigail-tools
 )
 
 missing=()

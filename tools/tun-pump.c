@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #include "pump.h"
 
 struct pump P = { .a = { .name = "wtpump-a" }, .b = { .name = "wtpump-b" },
-			 .engine_cpu = -1, .fwd_cpu = -1 };
+			 .engine_cpu = -1, .fwd_cpu = -1, .queues = 1 };
 
 static void usage(FILE *f)
 {
@@ -42,10 +43,13 @@ static void usage(FILE *f)
 		"  --capacity BYTES              ring capacity, power of two, 131072..67108864\n"
 		"                                (default 524288 in offload mode without --split,\n"
 		"                                else 4194304)\n"
-		"  --engine-cpu N                pin the engine thread to CPU N\n"
-		"  --fwd-cpu N                   pin the forwarding thread to CPU N (default:\n"
-		"                                in offload mode, the engine's CPU; otherwise\n"
-		"                                unpinned)\n"
+		"  --queues N                    N session pairs on N queues of each adapter,\n"
+		"                                N forwarding threads (default 1, at most %d);\n"
+		"                                the kernel spreads flows over the queues\n"
+		"  --engine-cpu N                pin the engine thread to CPU N (queue q: N + q)\n"
+		"  --fwd-cpu N                   pin the forwarding thread to CPU N (queue q:\n"
+		"                                N + q; default: in offload mode, its queue's\n"
+		"                                engine CPU; otherwise unpinned)\n"
 		"  --no-offload                  one MTU-sized packet per record (default: offload\n"
 		"                                mode, TCP/UDP super-packets pass through whole)\n"
 		"  --offloads MASK               offloads to enable: a sum of 1 checksum, 2 TSO4,\n"
@@ -60,10 +64,22 @@ static void usage(FILE *f)
 		"  --duration SECONDS            stop after this long (default: until SIGINT/SIGTERM)\n"
 		"  --json                        print the final summary as JSON\n"
 		"  --quiet                       no live status line\n"
-		"  --verbose                     print the library's log on stderr\n"
-		"  --help                        this text\n\n"
+		"  --verbose                     print the library's log on stderr, and each\n"
+		"                                queue's rates on the live line\n"
+		"  --help                        this text\n"
+		"  --version                     the versions of tun-pump and of the library\n\n"
 		"Exit codes: 0 on a clean stop, 1 on an error, 2 on bad usage.\n",
-		MAX_ROUTES, MAX_ROUTES);
+		MAX_ROUTES, MAX_ROUTES, MAX_QUEUES);
+}
+
+/* The library may come from another build than the tool (a packaged
+ * libwintun0 next to a tun-pump built by hand): name both. */
+static void print_version(void)
+{
+	uint32_t v = WintunGetRunningDriverVersion();
+
+	printf("tun-pump (Wintun for Linux) %s\nlibwintun %u.%u (running)\n", TOOLS_VERSION,
+	       v >> 16, v & 0xFFFF);
 }
 
 static void logger(WINTUN_LOGGER_LEVEL level, uint64_t ts, const char *msg)
@@ -121,7 +137,9 @@ static int parse(int argc, char **argv)
 		{ "fwd-cpu", 1, 0, 'f' }, { "separate-engines", 0, 0, 's' },
 		{ "duration", 1, 0, 'd' }, { "json", 0, 0, 'j' },	{ "quiet", 0, 0, 'q' },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },	{ "no-offload", 0, 0, 'O' },
-		{ "offloads", 1, 0, 'o' },	{ "split", 0, 0, 'S' },	{ 0, 0, 0, 0 },
+		{ "offloads", 1, 0, 'o' },	{ "split", 0, 0, 'S' },	{ "version", 0, 0, 'V' },
+		{ "queues", 1, 0, 'Q' },
+		{ 0, 0, 0, 0 },
 	};
 	unsigned long v;
 	int c;
@@ -174,6 +192,13 @@ static int parse(int argc, char **argv)
 			}
 			*(c == 'e' ? &P.engine_cpu : &P.fwd_cpu) = (int)v;
 			break;
+		case 'Q':
+			if (!parse_uint(optarg, MAX_QUEUES, &v) || !v) {
+				fprintf(stderr, "tun-pump: --queues must be 1..%d\n", MAX_QUEUES);
+				return 2;
+			}
+			P.queues = (unsigned)v;
+			break;
 		case 's': P.separate_engines = true; break;
 		case 'O': P.no_offload = true; break;
 		case 'S': P.split = true; break;
@@ -200,6 +225,7 @@ static int parse(int argc, char **argv)
 		case 'q': P.quiet = true; break;
 		case 'v': P.verbose = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': print_version(); exit(0);
 		default: fprintf(stderr, "tun-pump: see tun-pump --help\n"); return 2;
 		}
 	}
@@ -225,9 +251,28 @@ static int parse(int argc, char **argv)
 	return 0;
 }
 
+/* Forwarder @q, on its CPU from pump_place_forwarders. */
+static int start_forwarder(unsigned q, pthread_t *t)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int ret;
+
+	pthread_attr_init(&attr);
+	if (P.fwd_cpus[q] >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(P.fwd_cpus[q], &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	ret = pthread_create(t, &attr, pump_forwarder, (void *)(intptr_t)q);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	pthread_t fwd;
+	pthread_t fwd[MAX_QUEUES];
+	unsigned nfwd = 0;
 	int ret = parse(argc, argv);
 
 	if (ret)
@@ -245,24 +290,22 @@ int main(int argc, char **argv)
 		goto out;
 	if (pump_start_sessions() < 0)
 		goto out;
-	if (P.fwd_cpu >= 0 || (P.fwd_cpu = pump_offload_fwd_cpu()) >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(P.fwd_cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set); /* inherited by the forwarder */
-	}
-	if (pthread_create(&fwd, NULL, pump_forwarder, NULL)) {
-		fprintf(stderr, "tun-pump: cannot start the forwarding thread\n");
-		goto out;
-	}
+	pump_place_forwarders();
+	for (nfwd = 0; nfwd < P.queues; nfwd++)
+		if (start_forwarder(nfwd, &fwd[nfwd])) {
+			fprintf(stderr, "tun-pump: cannot start forwarding thread %u\n", nfwd);
+			pump_stop();
+			goto join;
+		}
 	if (!P.quiet)
 		fprintf(stderr, "tun-pump: forwarding %s%s%s <-> %s%s%s; Ctrl-C stops\n", P.a.name,
 			P.a.netns ? "@" : "", P.a.netns ? P.a.netns : "", P.b.name,
 			P.b.netns ? "@" : "", P.b.netns ? P.b.netns : "");
 	pump_run();
-	pthread_join(fwd, NULL);
 	ret = 0;
+join:
+	for (unsigned q = 0; q < nfwd; q++)
+		pthread_join(fwd[q], NULL);
 out:
 	pump_teardown();
 	return ret;

@@ -139,11 +139,14 @@ typedef struct WINTUN_RING {
 	uint8_t Data[];
 } WINTUN_RING;
 
-/** One record in a ring. */
-typedef struct WINTUN_PACKET {
+/**
+ * One record in a ring.  (wintun.h's WINTUN_PACKET is the batch calls'
+ * descriptor of a packet, a different thing: a pointer and a length.)
+ */
+typedef struct WINTUN_RING_PACKET {
 	uint32_t Size; /**< packet length plus flags, see above */
 	uint8_t Data[];
-} WINTUN_PACKET;
+} WINTUN_RING_PACKET;
 
 /** One ring of a registration: its memory, its size, its event. */
 typedef struct WINTUN_RING_DESCRIPTOR {
@@ -163,7 +166,7 @@ typedef struct WINTUN_REGISTER_RINGS {
 
 /* Wintun's own spellings, for code ported from Windows. */
 typedef WINTUN_RING TUN_RING;
-typedef WINTUN_PACKET TUN_PACKET;
+typedef WINTUN_RING_PACKET TUN_PACKET;
 typedef WINTUN_REGISTER_RINGS TUN_REGISTER_RINGS;
 
 _Static_assert(offsetof(WINTUN_RING, Head) == 0, "ring ABI: Head at 0");
@@ -171,9 +174,9 @@ _Static_assert(offsetof(WINTUN_RING, Tail) == 4, "ring ABI: Tail at 4");
 _Static_assert(offsetof(WINTUN_RING, Alertable) == 8, "ring ABI: Alertable at 8");
 _Static_assert(offsetof(WINTUN_RING, Data) == 12, "ring ABI: Data at 12");
 _Static_assert(sizeof(WINTUN_RING) == 12, "ring ABI: header is 12 bytes");
-_Static_assert(offsetof(WINTUN_PACKET, Size) == 0, "ring ABI: Size at 0");
-_Static_assert(offsetof(WINTUN_PACKET, Data) == 4, "ring ABI: packet at 4");
-_Static_assert(sizeof(WINTUN_PACKET) == 4, "ring ABI: record header is 4 bytes");
+_Static_assert(offsetof(WINTUN_RING_PACKET, Size) == 0, "ring ABI: Size at 0");
+_Static_assert(offsetof(WINTUN_RING_PACKET, Data) == 4, "ring ABI: packet at 4");
+_Static_assert(sizeof(WINTUN_RING_PACKET) == 4, "ring ABI: record header is 4 bytes");
 _Static_assert((WINTUN_RING_MIN_CAPACITY & (WINTUN_RING_MIN_CAPACITY - 1)) == 0,
 	       "min capacity is a power of two");
 _Static_assert((WINTUN_RING_MAX_CAPACITY & (WINTUN_RING_MAX_CAPACITY - 1)) == 0,
@@ -201,7 +204,7 @@ static inline uint32_t wintun_ring_wrap(uint32_t off, uint32_t capacity)
 /** Bytes a record carrying @len bytes occupies in the ring. */
 static inline uint32_t wintun_ring_record_size(uint32_t len)
 {
-	return wintun_ring_align((uint32_t)sizeof(WINTUN_PACKET) + len);
+	return wintun_ring_align((uint32_t)sizeof(WINTUN_RING_PACKET) + len);
 }
 
 /** Offset of the record after the one at @off that carries @len bytes. */
@@ -254,9 +257,9 @@ static inline uint32_t wintun_ring_record_len(uint32_t size_word)
 }
 
 /** The record at offset @off of @ring. */
-static inline WINTUN_PACKET *wintun_ring_record(WINTUN_RING *ring, uint32_t off)
+static inline WINTUN_RING_PACKET *wintun_ring_record(WINTUN_RING *ring, uint32_t off)
 {
-	return (WINTUN_PACKET *)(void *)&ring->Data[off];
+	return (WINTUN_RING_PACKET *)(void *)&ring->Data[off];
 }
 
 /**

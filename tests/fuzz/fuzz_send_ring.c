@@ -56,7 +56,7 @@ static void reset_ring(const uint8_t *bytes, size_t n, uint32_t head, uint32_t t
 
 static void check_packet(const uint8_t *pkt, uint32_t size)
 {
-	const uint8_t *lo = session->rings.desc.Send.Ring->Data + sizeof(WINTUN_PACKET);
+	const uint8_t *lo = session->rings.desc.Send.Ring->Data + sizeof(WINTUN_RING_PACKET);
 	const uint8_t *hi = session->rings.desc.Send.Ring->Data + CAPACITY +
 			    WINTUN_RING_TRAILING_BYTES;
 	volatile uint8_t sink = 0;

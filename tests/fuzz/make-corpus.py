@@ -101,3 +101,19 @@ write('engine_tx', 'offload-single', ring_input(0, [record(vnet(1, 1, 40, 100, 2
                                                         ipv4(6, tcp(1, 0x18, payload[:300])))],
                                               last=1))
 write('engine_tx', 'bogus-pad', ring_input(0, [record(pk[0]), record(bytes(8), 0x40000000)]))
+
+# Wintun 0.1 bundles: per packet a native-endian size, 12 zero bytes, the
+# packet, zero padding to 16 (see fuzz_bundle.c).
+def bundle_record(p, size=None, hdr=bytes(12), pad_byte=0):
+    n = len(p) if size is None else size
+    rec = struct.pack('=I', n) + hdr + p
+    return rec + bytes([pad_byte]) * (-len(rec) % 16)
+
+
+write('bundle', 'three-packets', b''.join(bundle_record(p) for p in pk))
+write('bundle', 'one-aligned', bundle_record(ipv4(17, udp(payload[:4]))))  # 32 bytes: no padding
+write('bundle', 'v6', bundle_record(ipv6(17, udp(payload[:9]))))
+write('bundle', 'bad-padding', bundle_record(pk[0]) + bundle_record(pk[1], pad_byte=1))
+write('bundle', 'bad-header', bundle_record(pk[0], hdr=bytes(11) + b'\x01'))
+write('bundle', 'size-past-end', bundle_record(pk[0], size=len(pk[0]) + 100))
+write('bundle', 'not-ip', bundle_record(bytes(24)))

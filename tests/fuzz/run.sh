@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 seconds=${FUZZ_SECONDS:-60}
 out=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-gso send_ring engine_tx netlink}
+targets=${FUZZ_TARGETS:-gso send_ring engine_tx netlink bundle}
 cc=${FUZZ_CC:-clang}
 
 cflags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
@@ -27,6 +27,7 @@ declare -A sources=(
 	[engine_tx]="tests/fuzz/fuzz_engine_tx.c tests/tx_harness.c src/engine_tx.c
 		src/engine_tx_gro.c src/ip_header.c src/checksum.c src/session.c src/ring_sync.c src/memory.c src/log.c"
 	[netlink]="tests/fuzz/fuzz_netlink.c src/netns.c src/log.c"
+	[bundle]="tests/fuzz/fuzz_bundle.c src/bundle.c src/ip_header.c src/log.c"
 )
 
 mkdir -p "$out"
