@@ -11,6 +11,12 @@ packages=(
   # tests/kernels/: boot Debian's own kernels (unpacked, never installed) in
   # QEMU with a busybox initramfs and the host's root over virtiofs.
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # bindings/go and tools/check-go.sh: Go 1.19 and wireguard-go's sources
+  # (0.0.20220316) with their dependencies, to build the binding and
+  # wireguard-go-wintun offline in GOPATH mode; bench/wireguard-interop.sh:
+  # the stock wireguard-go to interoperate with, and wg to configure both.
+  golang-go golang-golang.zx2c4-wireguard-dev golang-golang-x-crypto-dev
+  golang-golang-x-net-dev golang-golang-x-sys-dev wireguard-go wireguard-tools
   # man/: scdoc turns the page sources into man pages at build time;
   # tools/check-man.sh formats them with man-db (man, lexgrog) and loads the
   # bash completions with bash-completion, whose pkg-config file also says
