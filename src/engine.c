@@ -115,6 +115,15 @@ static uint64_t port_features(struct wt_engine *e, struct wt_port *p)
 	return f;
 }
 
+/* A blocking fd (a raw-ring client's own event) would send an io_uring write
+ * to a worker thread: such an event is signalled by write(2). */
+static bool event_nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
 static int engine_add(struct wt_engine *e, struct wt_port *p)
 {
 	int slot = port_slot(e, NULL);
@@ -132,6 +141,7 @@ static int engine_add(struct wt_engine *e, struct wt_port *p)
 		return -EOPNOTSUPP;
 	}
 	wt_uring_register_port(e, p, (unsigned)slot);
+	p->signal_sqe = event_nonblocking(p->rings->desc.Send.TailMoved);
 	if (p->rx_multishot)
 		wt_rx_multishot_setup(e, p, (unsigned)slot);
 	p->nowait_reads = e->features & WINTUN_FEATURE_NOWAIT_READS;
@@ -154,6 +164,10 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 		e->ports[slot] = NULL;
 		e->nports--;
 	}
+	/* A queued signal names the client's eventfd by number: it goes in
+	 * before the client may close that fd (and the number be reused). */
+	if (io_uring_sq_ready(&e->ring))
+		wt_uring_submit(e, 0, 0);
 	cmd_finish(e, p->remove_cmd, 0);
 }
 

@@ -92,7 +92,7 @@ static int rx_peek_locked(struct wintun_session *s, WINTUN_PACKET **rec, uint32_
 
 	if (s->rx.stop_errno)
 		return -s->rx.stop_errno;
-	/* Pairs with the store-release of Tail in wt_ring_publish (engine). */
+	/* Pairs with the store-release of Tail in wt_rx_publish (engine). */
 	tail = wt_load_acquire(&ring->Tail);
 	for (;;) {
 		if (tail == WINTUN_RING_SENTINEL)

@@ -18,6 +18,7 @@
 
 #include "engine_fixture.h"
 #include "src/engine_internal.h"
+#include "src/session.h"
 
 #define LOCAL "10.17.0.1"
 #define PEER "10.17.0.2"
@@ -113,6 +114,26 @@ Test(sleep_wakeup, client_to_sleeping_engine, .timeout = 300)
 	WintunCloseAdapter(a);
 }
 
+/* Packets from the kernel, one at a time after a gap, each waited for in
+ * WintunWaitForPacket; returns how many arrived before a stall. */
+static uint32_t engine_to_client_cycles(WINTUN_SESSION_HANDLE s, int src, int64_t *worst)
+{
+	uint32_t i;
+
+	for (i = 0; i < CYCLES; i++) {
+		int64_t t0;
+
+		gap(i);
+		t0 = ef_now_ms();
+		ef_send_udp(src, PEER, 9999, 64, 2, i);
+		if (!ring_recv_or_stall(s, 2, i))
+			break;
+		if (ef_now_ms() - t0 > *worst)
+			*worst = ef_now_ms() - t0;
+	}
+	return i;
+}
+
 /* engine -> client: the client sleeps in WintunWaitForPacket and the engine
  * on the TUN device; a datagram must wake both in turn. */
 Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
@@ -126,22 +147,65 @@ Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
 	stretch_idle_timer();
 	s = WintunStartSession(a, 0x100000);
 	cr_assert_not_null(s, "start: %s", strerror(errno));
-	for (i = 0; i < CYCLES; i++) {
-		int64_t t0;
-
-		gap(i);
-		t0 = ef_now_ms();
-		ef_send_udp(src, PEER, 9999, 64, 2, i);
-		if (!ring_recv_or_stall(s, 2, i))
-			break;
-		if (ef_now_ms() - t0 > worst)
-			worst = ef_now_ms() - t0;
-	}
+	i = engine_to_client_cycles(s, src, &worst);
 	printf("engine -> client: %u of %u packets, slowest %lld ms, %llu engine wake-ups\n", i,
 	       CYCLES, (long long)worst, (unsigned long long)dir_stats(s, false).Wakeups);
 	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
 		     STALL_MS);
 	cr_expect_gt(dir_stats(s, false).Wakeups, CYCLES / 2);
+	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* write(2)-family calls thread @tid made so far (syscw in its io file);
+ * io_uring's writes are not among them. */
+static uint64_t thread_write_calls(int tid)
+{
+	char path[64], line[128];
+	unsigned long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/io", tid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "syscw: %llu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* The engine wakes a sleeping client by an eventfd write queued on its
+ * io_uring (issue #14), not by a write(2) of its own: every wake-up of the
+ * test above is signalled, and the engine thread makes (nearly) no write
+ * system call meanwhile. */
+Test(sleep_wakeup, engine_signals_client_without_write_syscall, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw3", LOCAL, true);
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	WINTUN_SESSION_HANDLE s;
+	int src = ef_udp_bound(LOCAL, 0);
+	uint64_t writes, sqes;
+	int64_t worst = 0;
+	uint32_t i;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	writes = thread_write_calls(st.EngineThreadId);
+	sqes = wt_stat_get(&s->engine->signal_sqes);
+	i = engine_to_client_cycles(s, src, &worst);
+	writes = thread_write_calls(st.EngineThreadId) - writes;
+	sqes = wt_stat_get(&s->engine->signal_sqes) - sqes;
+	printf("engine -> client: %u packets, %llu signals by SQE, %llu write calls by the "
+	       "engine thread\n",
+	       i, (unsigned long long)sqes, (unsigned long long)writes);
+	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
+		     STALL_MS);
+	cr_expect_gt(sqes, CYCLES / 2, "the sleeping client was signalled by SQE");
+	cr_expect_lt(writes, CYCLES / 10, "the engine thread signalled by write(2)");
 	close(src);
 	WintunEndSession(s);
 	WintunCloseAdapter(a);
