@@ -113,6 +113,12 @@ struct wt_engine {
 	_Atomic uint64_t cq_overflows; /* times completions spilled past the CQ */
 	unsigned inline_sqes;     /* queued reads/writes that complete at submission */
 	_Atomic uint64_t signal_sqes; /* client wake-ups queued as eventfd writes */
+	/* Adaptive idle spin: how often, lately, work came back within the
+	 * spin window (WT_SPIN_SCORE_ONE: always), and what idle periods did. */
+	unsigned spin_score;
+	unsigned spin_probe;          /* idle periods counted for the probes */
+	_Atomic uint64_t idle_spins;  /* idle periods that spun first */
+	_Atomic uint64_t idle_sleeps; /* idle periods that ended asleep */
 };
 
 /* user_data: the port pointer (8-aligned) | op, index in the top 16 bits. */
