@@ -546,7 +546,11 @@ typedef struct WINTUN_SESSION_OPTIONS {
 	int32_t NumaNode;          /**< with WINTUN_SESSION_NUMA_NODE; default: the
 					engine CPU's node (no placement without NUMA) */
 	uint32_t BatchDepth;       /**< most TUN reads per batch, 1..256; 0: 64 */
-	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping.
+	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping,
+					the longest: the engine spins only while spinning has
+					lately paid (work came back within it in at least half
+					of its last idle periods), else sleeps at once, probing
+					one idle period in eight.
 					Default 20 us, which halves round trips of small packets;
 					0 for an engine started in offload mode, where records
 					come tens of us apart and the spin only takes a CPU from
