@@ -328,16 +328,13 @@ static inline void cpu_relax(void)
  * once, not halving down). */
 static unsigned wait_spin_budget(struct wintun_session *s, bool *probe)
 {
-	unsigned budget = atomic_load_explicit(&s->rx.spin_ns, memory_order_relaxed);
+	unsigned budget = atomic_load_explicit(&s->rx.spin_ns, memory_order_relaxed), n;
 
 	*probe = !budget;
 	if (budget)
 		return budget;
-	if (atomic_fetch_add_explicit(&s->rx.spin_probe, 1, memory_order_relaxed) %
-		    WT_WAIT_SPIN_PROBE ==
-	    WT_WAIT_SPIN_PROBE - 1)
-		return WT_WAIT_SPIN_MAX_NS;
-	return 0;
+	n = atomic_fetch_add_explicit(&s->rx.spin_probe, 1, memory_order_relaxed);
+	return n % WT_WAIT_SPIN_PROBE == WT_WAIT_SPIN_PROBE - 1 ? WT_WAIT_SPIN_MAX_NS : 0;
 }
 
 /* The ring was empty at @head: watch Tail for @budget ns. */
