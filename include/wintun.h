@@ -480,8 +480,20 @@ WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE Session);
 /**
  * Waits until a packet is available on the session's Send ring, the session
  * ends or the timeout expires (Wintun 0.8 API).  Thread-safe.
+ * Before it sleeps it watches the ring for up to 5 us with the wake-up
+ * disarmed: a packet that comes that soon is taken without a sleep, and the
+ * engine has nobody to wake.  The spin adapts: the full 5 us after a spin
+ * that found a packet, halved after one that did not, down to none; then one
+ * wait in eight spins again to see whether it pays.  A client that polls
+ * WintunGetReadWaitEvent() itself can do the same: after WintunReceivePacket
+ * fails with EAGAIN, call WintunIsPacketAvailable() for a few microseconds
+ * (and stop doing so while it keeps finding nothing) before it polls; the
+ * engine's signal for a packet found that way costs little, since no thread
+ * sleeps on the event, and the next WintunReceivePacket that finds the ring
+ * empty resets it.
  * @Session: the session.
- * @Milliseconds: the timeout; UINT32_MAX waits forever; 0 only checks.
+ * @Milliseconds: the timeout; UINT32_MAX waits forever; 0 only checks (no
+ * spin).
  * Returns true when a packet is ready.  Otherwise false with errno:
  *   ETIMEDOUT  nothing arrived in time;
  *   ESHUTDOWN  the session has ended (every thread waiting here returns,
@@ -689,7 +701,11 @@ typedef struct WINTUN_SESSION_OPTIONS {
 	int32_t NumaNode;          /**< with WINTUN_SESSION_NUMA_NODE; default: the
 					engine CPU's node (no placement without NUMA) */
 	uint32_t BatchDepth;       /**< most TUN reads per batch, 1..256; 0: 64 */
-	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping.
+	uint32_t SpinMicroseconds; /**< with WINTUN_SESSION_SPIN: idle spin before sleeping,
+					the longest: the engine spins only while spinning has
+					lately paid (work came back within it in at least half
+					of its last idle periods), else sleeps at once, probing
+					one idle period in eight.
 					Default 20 us, which halves round trips of small packets;
 					0 for an engine started in offload mode, where records
 					come tens of us apart and the spin only takes a CPU from

@@ -112,6 +112,13 @@ struct wt_engine {
 	bool ctl_armed;           /* the control eventfd's poll is in flight */
 	_Atomic uint64_t cq_overflows; /* times completions spilled past the CQ */
 	unsigned inline_sqes;     /* queued reads/writes that complete at submission */
+	_Atomic uint64_t signal_sqes; /* client wake-ups queued as eventfd writes */
+	/* Adaptive idle spin: how often, lately, work came back within the
+	 * spin window (WT_SPIN_SCORE_ONE: always), and what idle periods did. */
+	unsigned spin_score;
+	unsigned spin_probe;          /* idle periods counted for the probes */
+	_Atomic uint64_t idle_spins;  /* idle periods that spun first */
+	_Atomic uint64_t idle_sleeps; /* idle periods that ended asleep */
 };
 
 /* user_data: the port pointer (8-aligned) | op, index in the top 16 bits. */
@@ -161,6 +168,9 @@ bool wt_uring_prep_write(struct wt_engine *e, struct wt_port *p, void *buf, unsi
 bool wt_uring_prep_writev(struct wt_engine *e, struct wt_port *p, const struct iovec *iov,
 			  unsigned n, uint64_t udata);
 bool wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata);
+/* Signal @event_fd for the port's client: an eventfd write queued as an SQE
+ * when the port allows it (p->signal_sqe), else write(2) at once. */
+void wt_uring_signal(struct wt_engine *e, struct wt_port *p, int event_fd);
 
 /* engine_rx.c */
 bool wt_rx_pump(struct wt_engine *e, struct wt_port *p);
@@ -174,6 +184,8 @@ int wt_rx_probe_mtu(struct wt_port *p);
 int64_t wt_rx_free_space(struct wt_port *p);
 uint32_t wt_rx_read_len(const struct wt_port *p);
 bool wt_rx_settle(struct wt_port *p, uint32_t off, uint32_t size, int res);
+/* Publish rx_tail as Send.Tail and wake the client if it armed. */
+void wt_rx_publish(struct wt_port *p);
 
 /* engine_rx_compact.c */
 bool wt_rx_place(struct wt_port *p, uint32_t *end, uint32_t off, int res);

@@ -229,6 +229,18 @@ static void rx_adapt_batch(struct wt_port *p, unsigned filled)
 		p->batch /= 2;
 }
 
+void wt_rx_publish(struct wt_port *p)
+{
+	WINTUN_RING *ring = p->rings->desc.Send.Ring;
+
+	/* Pairs with the client's load-acquire of Tail: the records written
+	 * before this store are visible once the new Tail is. */
+	wt_store_release(&ring->Tail, p->rx_tail);
+	/* The handshake of wt_ring_publish; only the signal goes by io_uring. */
+	if (wt_ring_claim_wake(ring))
+		wt_uring_signal(p->engine, p, p->rings->desc.Send.TailMoved);
+}
+
 static void rx_settle_batch(struct wt_port *p)
 {
 	uint32_t end = p->rx_slots[0].off; /* where the next record goes */
@@ -258,7 +270,7 @@ static void rx_settle_batch(struct wt_port *p)
 		p->rx_ready = false;
 	if (p->rx_next != p->rx_tail && !p->dead) {
 		p->rx_tail = p->rx_next;
-		wt_ring_publish(p->rings->desc.Send.Ring, p->rx_tail, p->rings->desc.Send.TailMoved);
+		wt_rx_publish(p);
 	}
 }
 

@@ -205,5 +205,5 @@ void wt_rx_flush(struct wt_port *p)
 	if (!p->rx_dirty || p->dead)
 		return;
 	p->rx_dirty = false;
-	wt_ring_publish(p->rings->desc.Send.Ring, p->rx_tail, p->rings->desc.Send.TailMoved);
+	wt_rx_publish(p);
 }

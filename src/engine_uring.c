@@ -9,6 +9,7 @@
 #include "engine_internal.h"
 #include "kernel_features.h"
 #include "log.h"
+#include "ring_sync.h"
 
 static const struct {
 	unsigned flags;
@@ -372,4 +373,30 @@ bool wt_uring_prep_poll(struct wt_engine *e, struct wt_port *p, uint64_t udata)
 	io_uring_sqe_set_data64(sqe, udata);
 	p->inflight++;
 	return true;
+}
+
+/* What every signal SQE writes.  The kernel reads it at issue, or later from
+ * an io-wq worker: it must outlive any request. */
+static const uint64_t signal_one = 1;
+
+void wt_uring_signal(struct wt_engine *e, struct wt_port *p, int event_fd)
+{
+	struct io_uring_sqe *sqe = p->signal_sqe ? wt_uring_sqe(e) : NULL;
+
+	if (!sqe) {
+		wt_event_signal(event_fd);
+		return;
+	}
+	/* Issued inline by the io_uring_enter the loop makes anyway (the fd is
+	 * non-blocking, so never punted to a worker): the wake-up costs no
+	 * system call of its own.  Every path to a sleep submits the SQ
+	 * first, so the consumer is woken before the engine waits. */
+	io_uring_prep_write(sqe, event_fd, &signal_one, sizeof(signal_one), 0);
+	/* A completion would only say "done": skip it.  A failure (EAGAIN, the
+	 * counter saturated: already readable) still posts one, which
+	 * dispatch ignores (user_data 0: no port). */
+	if (e->ring.features & IORING_FEAT_CQE_SKIP)
+		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, 0);
+	wt_stat_add(&e->signal_sqes, 1);
 }

@@ -62,6 +62,7 @@ struct wt_port {
 	uint32_t offloads;  /* offload mode: WINTUN_OFFLOAD_* on (what may be merged) */
 	struct iovec *tx_iov; /* coalesce: WT_GRO_MAX_SEGS iovecs per FIFO slot */
 	uint64_t features;  /* WINTUN_FEATURE_* it runs with; set before it is served */
+	bool signal_sqe;    /* the client's event is non-blocking: signal it by SQE */
 	bool dead;          /* device gone or I/O failed: no more I/O */
 	bool closing;       /* being removed: cancel, drain, close */
 	bool cancel_retry;  /* closing: a cancel found no SQ room, try again */

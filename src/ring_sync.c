@@ -7,7 +7,7 @@
 #include "atomic.h"
 #include "log.h"
 
-bool wt_ring_wake(WINTUN_RING *ring, int event_fd)
+bool wt_ring_claim_wake(WINTUN_RING *ring)
 {
 	/* Full fence: orders the caller's store-release of Tail before the load
 	 * of Alertable (store->load).  Pairs with the fence in wt_ring_arm. */
@@ -16,7 +16,12 @@ bool wt_ring_wake(WINTUN_RING *ring, int event_fd)
 		return false;
 	/* Clear it so a burst costs one signal; a consumer that re-arms after
 	 * this will re-check Tail after its own fence and see our publish. */
-	if (!wt_exchange_i32_relaxed(&ring->Alertable, 0))
+	return wt_exchange_i32_relaxed(&ring->Alertable, 0) != 0;
+}
+
+bool wt_ring_wake(WINTUN_RING *ring, int event_fd)
+{
+	if (!wt_ring_claim_wake(ring))
 		return false;
 	wt_event_signal(event_fd);
 	return true;

@@ -24,6 +24,14 @@ bool wt_ring_publish(WINTUN_RING *ring, uint32_t tail, int event_fd);
 bool wt_ring_wake(WINTUN_RING *ring, int event_fd);
 
 /*
+ * The first half of wt_ring_wake: fence, then take the armed wake-up.  True
+ * if the caller now owes the consumer one signal of its event, which it must
+ * deliver before it can wait on anything itself (the engine queues it on its
+ * io_uring instead of writing at once).
+ */
+bool wt_ring_claim_wake(WINTUN_RING *ring);
+
+/*
  * Consumer that found the ring empty at @head: arm the wake-up and re-check.
  * Returns true if the ring is still empty (sleep on the event now), false if
  * Tail moved meanwhile (the wake-up is disarmed again; go on consuming).

@@ -48,6 +48,10 @@ struct wt_rx_consumer {
 	uint32_t outstanding;  /* records (packets and pads) handed out, not released */
 	int stop_errno;        /* why it stopped: ESHUTDOWN or EBADMSG */
 	unsigned waiters;      /* threads inside WintunWaitForPacket */
+	/* WintunWaitForPacket's adaptive spin before it sleeps (session_client.c) */
+	atomic_uint spin_ns;   /* how long the next wait watches Tail first */
+	atomic_uint spin_probe; /* waits counted for the probes */
+	_Atomic uint64_t spins_paid, spins_unpaid;
 	pthread_cond_t waiters_left; /* signalled when waiters drops to 0 */
 };
 

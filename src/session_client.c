@@ -93,7 +93,7 @@ static int rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, ui
 
 	if (s->rx.stop_errno)
 		return -s->rx.stop_errno;
-	/* Pairs with the store-release of Tail in wt_ring_publish (engine). */
+	/* Pairs with the store-release of Tail in wt_rx_publish (engine). */
 	tail = wt_load_acquire(&ring->Tail);
 	for (;;) {
 		if (tail == WINTUN_RING_SENTINEL)
@@ -295,10 +295,80 @@ void wt_session_wait_for_waiters(struct wintun_session *s)
 	pthread_mutex_unlock(&s->rx.lock);
 }
 
+/*
+ * WintunWaitForPacket watches Tail for a little while before it arms the
+ * wake-up and sleeps: a packet that comes within the spin is taken with no
+ * sleep, no wake-up (the engine's signal finds nobody to wake, which is what
+ * makes it cheap) and no scheduling delay.  Adaptive: a spin that found a
+ * packet sets the next one to the longest, WT_WAIT_SPIN_MAX_NS; one that did
+ * not halves it, down to none; then one wait in WT_WAIT_SPIN_PROBE spins
+ * anyway (the longest) to see whether spinning pays again.
+ */
+#define WT_WAIT_SPIN_MAX_NS 5000u
+#define WT_WAIT_SPIN_MIN_NS 500u
+#define WT_WAIT_SPIN_PROBE 8u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* How long this wait spins; *probe: it is a probe (a miss ends spinning at
+ * once, not halving down). */
+static unsigned wait_spin_budget(struct wintun_session *s, bool *probe)
+{
+	unsigned budget = atomic_load_explicit(&s->rx.spin_ns, memory_order_relaxed), n;
+
+	*probe = !budget;
+	if (budget)
+		return budget;
+	n = atomic_fetch_add_explicit(&s->rx.spin_probe, 1, memory_order_relaxed);
+	return n % WT_WAIT_SPIN_PROBE == WT_WAIT_SPIN_PROBE - 1 ? WT_WAIT_SPIN_MAX_NS : 0;
+}
+
+/* The ring was empty at @head: watch Tail for @budget ns. */
+static void wait_spin(struct wintun_session *s, uint32_t head, unsigned budget, bool probe)
+{
+	WINTUN_RING *ring = s->rings.desc.Send.Ring;
+	uint64_t t0 = mono_ns();
+	unsigned next;
+	bool paid = false;
+
+	do {
+		/* A hint only: the peek after it loads Tail with acquire (and
+		 * checks it; SENTINEL counts as moved). */
+		if (wt_load_relaxed(&ring->Tail) != head) {
+			paid = true;
+			break;
+		}
+		cpu_relax();
+	} while (mono_ns() - t0 < budget);
+	next = paid ? WT_WAIT_SPIN_MAX_NS : probe ? 0 : budget / 2;
+	atomic_store_explicit(&s->rx.spin_ns, next < WT_WAIT_SPIN_MIN_NS ? 0 : next,
+			      memory_order_relaxed);
+	atomic_fetch_add_explicit(paid ? &s->rx.spins_paid : &s->rx.spins_unpaid, 1,
+				  memory_order_relaxed);
+}
+
 static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int64_t deadline)
 {
 	WINTUN_RING_PACKET *rec;
-	uint32_t len;
+	uint32_t len, head;
+	bool probe = false;
+	unsigned budget = Milliseconds ? wait_spin_budget(s, &probe) : 0;
+	bool spun = budget == 0;
 	int ret;
 
 	for (;;) {
@@ -306,10 +376,22 @@ static int wait_for_packet(struct wintun_session *s, uint32_t Milliseconds, int6
 		int timeout;
 
 		pthread_mutex_lock(&s->rx.lock);
-		ret = rx_peek_locked(s, &rec, &len, Milliseconds != 0);
+		ret = rx_peek_locked(s, &rec, &len, Milliseconds != 0 && spun);
+		/* Spin unarmed (WintunReceivePacket may have armed): a publish
+		 * meanwhile then costs the engine no signal.  Whoever disarms
+		 * is awake and sees the packet; the arm after the spin covers
+		 * the rest (the handshake as before). */
+		if (ret == -EAGAIN && !spun)
+			wt_ring_disarm(s->rings.desc.Send.Ring);
+		head = s->rx.head;
 		pthread_mutex_unlock(&s->rx.lock);
 		if (ret != -EAGAIN)
 			return ret;
+		if (!spun) {
+			spun = true;
+			wait_spin(s, head, budget, probe);
+			continue;
+		}
 		timeout = remaining_ms(deadline);
 		if (timeout == 0)
 			return -ETIMEDOUT;

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The client side of a session, driven step by step from the engine side. */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fake_engine.h"
@@ -466,4 +470,97 @@ Test(client, adopt_checks_raw_registration)
 Test(client, version)
 {
 	cr_expect_eq(WintunGetRunningDriverVersion(), (0u << 16) | 1u);
+}
+
+/* WintunWaitForPacket's adaptive spin (issue #14): with nothing to find it
+ * stops spinning, but for the probe of one wait in eight. */
+Test(client, wait_spin_stops_when_unpaid)
+{
+	uint64_t paid, unpaid;
+
+	for (int i = 0; i < 64; i++) {
+		cr_expect_not(WintunWaitForPacket(s, 1));
+		cr_expect_eq(errno, ETIMEDOUT);
+	}
+	paid = atomic_load(&s->rx.spins_paid);
+	unpaid = atomic_load(&s->rx.spins_unpaid);
+	cr_expect_eq(paid, 0);
+	cr_expect_leq(unpaid, 64 / 8 + 4, "%llu of 64 waits spun for nothing",
+		      (unsigned long long)unpaid);
+}
+
+struct trickle {
+	pthread_t thread;
+	unsigned n;
+	int cpu;
+};
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set); /* best effort: one CPU is fine */
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Publishes a packet 3 us after the client released the one before (busy
+ * waits), so that the client finds the ring empty and waits for each. */
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+	WINTUN_RING *ring = send_ring();
+
+	pin_to(t->cpu);
+	for (unsigned i = 0; i < t->n; i++) {
+		uint64_t until = mono_ns() + 10000000000u; /* a hang guard */
+
+		while (wt_load_acquire(&ring->Head) != wt_load_relaxed(&ring->Tail))
+			if (mono_ns() > until)
+				return NULL;
+		until = mono_ns() + 3000;
+		while (mono_ns() < until)
+			;
+		fake_produce(s, "trickle", 7);
+	}
+	return NULL;
+}
+
+/* ... and with each packet a few microseconds after the client began to
+ * wait, the spin finds them: most waits end in the spin, not asleep. */
+Test(client, wait_spin_goes_on_when_paid)
+{
+	struct trickle t = { .n = 3000, .cpu = 1 };
+	unsigned got = 0;
+	uint64_t paid, unpaid;
+
+	pin_to(0);
+	cr_assert_eq(pthread_create(&t.thread, NULL, trickle_main, &t), 0);
+	while (got < t.n) {
+		uint32_t len;
+		uint8_t *p = WintunReceivePacket(s, &len);
+
+		if (p) {
+			WintunReleaseReceivePacket(s, p);
+			got++;
+			continue;
+		}
+		cr_assert_eq(errno, EAGAIN);
+		cr_assert(WintunWaitForPacket(s, 10000), "no packet within 10 s");
+	}
+	pthread_join(t.thread, NULL);
+	paid = atomic_load(&s->rx.spins_paid);
+	unpaid = atomic_load(&s->rx.spins_unpaid);
+	printf("wait spin, packets 3 us after a release: %llu spins found a packet, %llu did not\n",
+	       (unsigned long long)paid, (unsigned long long)unpaid);
+	cr_expect_gt(paid, 100);
+	cr_expect_gt(paid, 2 * unpaid, "waits slept although spinning paid");
 }

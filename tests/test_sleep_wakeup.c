@@ -11,13 +11,16 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine_fixture.h"
 #include "src/engine_internal.h"
+#include "src/session.h"
 
 #define LOCAL "10.17.0.1"
 #define PEER "10.17.0.2"
@@ -113,6 +116,26 @@ Test(sleep_wakeup, client_to_sleeping_engine, .timeout = 300)
 	WintunCloseAdapter(a);
 }
 
+/* Packets from the kernel, one at a time after a gap, each waited for in
+ * WintunWaitForPacket; returns how many arrived before a stall. */
+static uint32_t engine_to_client_cycles(WINTUN_SESSION_HANDLE s, int src, int64_t *worst)
+{
+	uint32_t i;
+
+	for (i = 0; i < CYCLES; i++) {
+		int64_t t0;
+
+		gap(i);
+		t0 = ef_now_ms();
+		ef_send_udp(src, PEER, 9999, 64, 2, i);
+		if (!ring_recv_or_stall(s, 2, i))
+			break;
+		if (ef_now_ms() - t0 > *worst)
+			*worst = ef_now_ms() - t0;
+	}
+	return i;
+}
+
 /* engine -> client: the client sleeps in WintunWaitForPacket and the engine
  * on the TUN device; a datagram must wake both in turn. */
 Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
@@ -126,22 +149,65 @@ Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
 	stretch_idle_timer();
 	s = WintunStartSession(a, 0x100000);
 	cr_assert_not_null(s, "start: %s", strerror(errno));
-	for (i = 0; i < CYCLES; i++) {
-		int64_t t0;
-
-		gap(i);
-		t0 = ef_now_ms();
-		ef_send_udp(src, PEER, 9999, 64, 2, i);
-		if (!ring_recv_or_stall(s, 2, i))
-			break;
-		if (ef_now_ms() - t0 > worst)
-			worst = ef_now_ms() - t0;
-	}
+	i = engine_to_client_cycles(s, src, &worst);
 	printf("engine -> client: %u of %u packets, slowest %lld ms, %llu engine wake-ups\n", i,
 	       CYCLES, (long long)worst, (unsigned long long)dir_stats(s, false).Wakeups);
 	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
 		     STALL_MS);
 	cr_expect_gt(dir_stats(s, false).Wakeups, CYCLES / 2);
+	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* write(2)-family calls thread @tid made so far (syscw in its io file);
+ * io_uring's writes are not among them. */
+static uint64_t thread_write_calls(int tid)
+{
+	char path[64], line[128];
+	unsigned long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/io", tid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "syscw: %llu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* The engine wakes a sleeping client by an eventfd write queued on its
+ * io_uring (issue #14), not by a write(2) of its own: every wake-up of the
+ * test above is signalled, and the engine thread makes (nearly) no write
+ * system call meanwhile. */
+Test(sleep_wakeup, engine_signals_client_without_write_syscall, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw3", LOCAL, true);
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	WINTUN_SESSION_HANDLE s;
+	int src = ef_udp_bound(LOCAL, 0);
+	uint64_t writes, sqes;
+	int64_t worst = 0;
+	uint32_t i;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	writes = thread_write_calls(st.EngineThreadId);
+	sqes = wt_stat_get(&s->engine->signal_sqes);
+	i = engine_to_client_cycles(s, src, &worst);
+	writes = thread_write_calls(st.EngineThreadId) - writes;
+	sqes = wt_stat_get(&s->engine->signal_sqes) - sqes;
+	printf("engine -> client: %u packets, %llu signals by SQE, %llu write calls by the "
+	       "engine thread\n",
+	       i, (unsigned long long)sqes, (unsigned long long)writes);
+	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
+		     STALL_MS);
+	cr_expect_gt(sqes, CYCLES / 2, "the sleeping client was signalled by SQE");
+	cr_expect_lt(writes, CYCLES / 10, "the engine thread signalled by write(2)");
 	close(src);
 	WintunEndSession(s);
 	WintunCloseAdapter(a);
@@ -194,6 +260,112 @@ Test(sleep_wakeup, release_to_engine_sleeping_on_full_ring, .timeout = 300)
 	printf("release -> engine: %u cycles, slowest resumption %lld ms\n", cycle,
 	       (long long)worst);
 	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* Idle periods of the engine serving @s that spun first, and that slept. */
+static void idle_counts(WINTUN_SESSION_HANDLE s, uint64_t *spins, uint64_t *sleeps)
+{
+	*spins = wt_stat_get(&s->engine->idle_spins);
+	*sleeps = wt_stat_get(&s->engine->idle_sleeps);
+}
+
+/* Adaptive idle spin (issue #14): with packets milliseconds apart no spin
+ * pays, and the engine sleeps at once -- spinning only for the occasional
+ * probe (one idle period in eight) -- instead of burning the spin window
+ * before each sleep. */
+Test(sleep_wakeup, idle_spin_stops_when_unpaid, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw4", LOCAL, true);
+	WINTUN_SESSION_HANDLE s;
+	int src = ef_udp_bound(LOCAL, 0);
+	uint64_t spins0, sleeps0, spins, sleeps;
+	int64_t worst = 0;
+	uint32_t i;
+
+	stretch_idle_timer();
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	/* Warm-up: the score starts at "always pays" and has to learn. */
+	for (i = 0; i < 30; i++) {
+		gap(i);
+		ef_send_udp(src, PEER, 9999, 64, 2, i);
+		cr_assert(ring_recv_or_stall(s, 2, i), "lost wake-up at %u", i);
+	}
+	idle_counts(s, &spins0, &sleeps0);
+	i = engine_to_client_cycles(s, src, &worst);
+	idle_counts(s, &spins, &sleeps);
+	spins -= spins0;
+	sleeps -= sleeps0;
+	printf("idle spin, %u packets ms apart: %llu idle periods spun, %llu slept\n", i,
+	       (unsigned long long)spins, (unsigned long long)sleeps);
+	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
+		     STALL_MS);
+	cr_expect_geq(sleeps, CYCLES / 2, "the engine slept between packets");
+	cr_expect_lt(spins * 4, sleeps, "the engine went on spinning although it never paid");
+	close(src);
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+/* Run the calling thread on another CPU than the engine's: sharing one, an
+ * engine that spins keeps the client from sending, and spinning never pays
+ * (as it should not). */
+static void off_engine_cpu(WINTUN_SESSION_HANDLE s)
+{
+	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+	cpu_set_t set;
+
+	cr_assert(WintunGetSessionStatistics(s, &st));
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	if (st.EngineCpu >= 0 && CPU_COUNT(&set) > 1)
+		CPU_CLR(st.EngineCpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "%s", strerror(errno));
+}
+
+/* The other half: packets 10 microseconds apart, inside the 20 us
+ * window, and the engine keeps spinning through its idle periods rather
+ * than sleeping (the ping-pong latency the spin exists for). */
+Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
+{
+	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw5", LOCAL, true);
+	WINTUN_SESSION_HANDLE s;
+	int sink = ef_udp_bound(LOCAL, 9998);
+	uint64_t spins0, sleeps0, spins, sleeps;
+	uint32_t i, seq = 0;
+
+	s = WintunStartSession(a, 0x100000);
+	cr_assert_not_null(s, "start: %s", strerror(errno));
+	off_engine_cpu(s);
+	/* First teach it that spinning does not pay (as the test above). */
+	for (i = 0; i < 40; i++) {
+		gap(i);
+		ef_inject_udp(s, PEER, LOCAL, 9998, 1, i);
+		cr_assert(ef_recv_udp(sink, 1, STALL_MS, &seq), "packet %u not written", i);
+	}
+	/* Then 3000 packets 10 us apart (a busy wait; a preempted client
+	 * only makes a few long gaps). */
+	idle_counts(s, &spins0, &sleeps0);
+	for (i = 0; i < 3000; i++) {
+		int64_t until;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 10000;
+		ef_inject_udp(s, PEER, LOCAL, 9998, 2, i);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		while ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec < until);
+	}
+	idle_counts(s, &spins, &sleeps);
+	spins -= spins0;
+	sleeps -= sleeps0;
+	printf("idle spin, packets 10 us apart: %llu idle periods spun, %llu slept\n",
+	       (unsigned long long)spins, (unsigned long long)sleeps);
+	cr_expect_gt(spins, 100, "the engine was idle between packets");
+	cr_expect_gt(spins, 2 * sleeps, "the engine slept although spinning paid");
+	close(sink);
 	WintunEndSession(s);
 	WintunCloseAdapter(a);
 }

@@ -12,6 +12,10 @@
  *
  *   producer (ring_sync.c wt_ring_publish/wt_ring_wake), NPKT times:
  *     store Tail = i; FENCE; if (load Alertable && xchg(Alertable, 0)) signal
+ *   where the engine's signal (engine_rx.c wt_rx_publish) is an eventfd
+ *   write queued as an SQE: it takes effect at the engine's next
+ *   io_uring_enter, this turn or a later one (modelled as a free choice),
+ *   but always before the engine sleeps (here: before the producer ends)
  *   consumer (session_client.c rx_peek_locked + wait_for_packet, and
  *   engine_tx.c wt_tx_prepare_sleep; both call wt_ring_arm):
  *     t = load Tail; not empty: consume up to t
@@ -23,8 +27,10 @@
  * (ltl no_lost_wakeup), and no state is stuck with the consumer asleep (the
  * watchdog assertion at a timeout, and the invalid-end-state check).
  *
- * -DNO_PRODUCER_FENCE / -DNO_CONSUMER_FENCE remove one fence; spin must find
- * the lost wake-up in both (tests/model/check.sh checks that it does).
+ * -DNO_PRODUCER_FENCE / -DNO_CONSUMER_FENCE remove one fence, and
+ * -DNO_SUBMIT_BEFORE_SLEEP lets the producer stop with a queued signal never
+ * submitted; spin must find the lost wake-up in each (tests/model/check.sh
+ * checks that it does).
  */
 
 #ifndef NPKT
@@ -37,6 +43,7 @@ bit alertable = 0;  /* memory: Alertable */
 byte event = 0;     /* the eventfd counter */
 byte chead = 0;     /* records the consumer has taken */
 bit asleep = 0;     /* the consumer is blocked on the event */
+bit owed = 0;       /* a signal queued as an SQE, not submitted yet */
 
 /* Producer's store buffer (only ever holds Tail stores). */
 byte pbuf[SB];
@@ -61,6 +68,9 @@ inline drain_c() { alertable = cbuf[0]; cbuf[0] = cbuf[1]; cbuf[1] = cbuf[2]; cb
 #else
 #define PFENCE (pn == 0)
 #endif
+/* io_uring_enter issues the queued eventfd write. */
+inline submit() { atomic { owed -> event++; owed = 0 } }
+
 #ifdef NO_CONSUMER_FENCE
 #define CFENCE skip
 #else
@@ -91,12 +101,22 @@ active proctype producer()
 				pn == 0;
 				old = alertable;
 				alertable = 0;
-				if :: old -> event++ :: else -> skip fi  /* wt_event_signal */
+				if :: old -> owed = 1 :: else -> skip fi  /* wt_uring_signal */
 			}
 		:: else -> skip
+		fi;
+		if                        /* this turn's io_uring_enter, or a later one */
+		:: owed -> submit()
+		:: true -> skip
 		fi
 	:: else -> break
-	od
+	od;
+#ifndef NO_SUBMIT_BEFORE_SLEEP
+	if                                /* the sleep's io_uring_enter submits first */
+	:: owed -> submit()
+	:: else -> skip
+	fi
+#endif
 }
 
 active proctype consumer()

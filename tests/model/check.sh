@@ -67,9 +67,10 @@ for n in 1 2 3; do
 done
 expect "no-producer-fence" "-DNO_PRODUCER_FENCE" reject
 expect "no-consumer-fence" "-DNO_CONSUMER_FENCE" reject
+expect "no-submit-before-sleep" "-DNO_SUBMIT_BEFORE_SLEEP" reject
 
 if [ "$fail" -ne 0 ]; then
 	echo "model check: FAILED" >&2
 	exit 1
 fi
-echo "model check: handshake verified, both fence-less variants rejected"
+echo "model check: handshake verified, the fence-less and the unsubmitted-signal variants rejected"
