@@ -38,7 +38,8 @@ struct wintun_adapter {
  * O_RDWR | O_NONBLOCK | O_CLOEXEC in the device's namespace, TUNSETIFF with
  * IFF_TUN | IFF_MULTI_QUEUE (+ IFF_VNET_HDR if @vnet_hdr), packet information
  * on.  Note: TUN flags are per device, so @vnet_hdr switches IFF_VNET_HDR for
- * every queue of the device.  Returns 0 and *fd, or a negative errno (logged).
+ * every queue of the device.  Thread-safe (serialised: a mode switch re-opens
+ * the handle's own fd).  Returns 0 and *fd, or a negative errno (logged).
  */
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,7 +116,7 @@ static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *n
 	return ret;
 }
 
-int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+static int open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 {
 	int flags = WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0);
 	char name[IFNAMSIZ];
@@ -155,6 +156,25 @@ int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 out:
 	if (ns >= 0)
 		close(ns);
+	return ret;
+}
+
+/*
+ * The sessions of a set start from any thread, and a mode switch closes and
+ * re-opens the handle's own queue (a->fd) and needs the device to have no
+ * other queue: another start inside that window would use a closed (maybe
+ * reused) descriptor, or attach and make the switch fail.  Queue opens are
+ * rare, so one lock for all handles.
+ */
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+{
+	int ret;
+
+	pthread_mutex_lock(&queue_lock);
+	ret = open_queue(a, vnet_hdr, fd);
+	pthread_mutex_unlock(&queue_lock);
 	return ret;
 }
 

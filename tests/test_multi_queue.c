@@ -646,3 +646,54 @@ Test(multi_queue, a_steering_program_picks_the_session)
 	close(udp);
 	WintunCloseAdapter(a);
 }
+
+/* ---- sessions of a set started from several threads at once -------------- */
+
+struct racer {
+	pthread_barrier_t *go;
+	uint32_t flags;
+	WINTUN_SESSION_HANDLE s;
+	int err;
+};
+
+static void *start_racing(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->s = start(r->flags, NULL);
+	r->err = r->s ? 0 : errno;
+	return NULL;
+}
+
+/* The set's sessions open their queues concurrently, each round in the other
+ * offload mode, so that every round the device's mode must switch (which
+ * closes and re-opens the handle's own queue) while the others attach. */
+Test(multi_queue, concurrent_starts_of_a_set_switching_offload_mode, .timeout = 240)
+{
+	enum { THREADS = 3, ROUNDS = 12 };
+	pthread_barrier_t go;
+
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		uint32_t flags = WINTUN_SESSION_EXTRA_QUEUE |
+				 (round % 2 ? 0 : WINTUN_SESSION_OFFLOAD);
+		struct racer r[THREADS];
+		pthread_t t[THREADS];
+
+		pthread_barrier_init(&go, NULL, THREADS);
+		for (unsigned i = 0; i < THREADS; i++) {
+			r[i] = (struct racer){ .go = &go, .flags = flags };
+			cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+		}
+		for (unsigned i = 0; i < THREADS; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		for (unsigned i = 0; i < THREADS; i++)
+			cr_expect_not_null(r[i].s, "round %u, thread %u: %s", round, i,
+					   strerror(r[i].err));
+		for (unsigned i = 0; i < THREADS; i++)
+			if (r[i].s)
+				WintunEndSession(r[i].s);
+	}
+	WintunCloseAdapter(a);
+}
