@@ -68,8 +68,9 @@ int wt_adapter_claim_session(struct wintun_adapter *a); /* plain: no @extra */
 void wt_adapter_release_session(struct wintun_adapter *a);
 
 /* For an extra queue (after its claim): the allowed CPU that the fewest
- * engines of the set run on (ties: the highest); -1 for the set's first
- * session or when the affinity is unreadable (the engine then picks). */
+ * engines of the set run on (ties: the highest), counted for it already
+ * (uncount it if the start fails); -1 for the set's first session or when
+ * the affinity is unreadable (the engine then picks). */
 int wt_adapter_pick_cpu(struct wintun_adapter *a);
 
 /* Count (@delta 1) or uncount (-1) an engine of the set on @cpu. */

@@ -697,3 +697,51 @@ Test(multi_queue, concurrent_starts_of_a_set_switching_offload_mode, .timeout = 
 	}
 	WintunCloseAdapter(a);
 }
+
+/* Extra queues started at once each get a CPU of their own: one engine per
+ * allowed CPU first, then as many again started concurrently must land one
+ * more on each CPU, not all on the one that looked least used to each. */
+Test(multi_queue, concurrent_extra_engines_spread_over_the_cpus, .timeout = 240)
+{
+	enum { MAXCPU = 16 };
+	WINTUN_SESSION_HANDLE s[MAXCPU];
+	struct racer r[MAXCPU];
+	pthread_t t[MAXCPU];
+	pthread_barrier_t go;
+	unsigned per_cpu[CPU_SETSIZE] = { 0 };
+	cpu_set_t set;
+	unsigned n;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	n = (unsigned)CPU_COUNT(&set);
+	if (n < 2 || n > MAXCPU)
+		cr_skip_test("needs 2..%d allowed CPUs, has %u", MAXCPU, n);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = start_extra();
+	pthread_barrier_init(&go, NULL, n);
+	for (unsigned i = 0; i < n; i++) {
+		r[i] = (struct racer){ .go = &go, .flags = WINTUN_SESSION_EXTRA_QUEUE };
+		cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+	}
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (unsigned i = 0; i < 2 * n; i++) {
+		WINTUN_SESSION_HANDLE x = i < n ? s[i] : r[i - n].s;
+		WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+		cr_assert_not_null(x, "session %u: %s", i, strerror(r[i % n].err));
+		cr_assert(WintunGetSessionStatistics(x, &st));
+		cr_assert_lt((unsigned)st.EngineCpu, CPU_SETSIZE);
+		per_cpu[st.EngineCpu]++;
+	}
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cr_expect_eq(per_cpu[cpu], 2, "CPU %d runs %u of the set's engines", cpu,
+				     per_cpu[cpu]);
+	for (unsigned i = 0; i < n; i++) {
+		WintunEndSession(r[i].s);
+		WintunEndSession(s[i]);
+	}
+	WintunCloseAdapter(a);
+}
