@@ -3,6 +3,7 @@
  * What the rest of the library asks of an adapter handle: where the device is
  * now (name, ifindex, namespace), new queues for the engine and the MTU.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -77,15 +78,20 @@ static int device_vnet_hdr(struct wintun_adapter *a)
 	return (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 }
 
-/* A fresh detached handle fd for the device, opened in namespace @ns. */
+/* Put a fresh detached queue of the device, opened in namespace @ns, under
+ * the handle's fd number. */
 static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, int flags)
 {
-	int ret = wt_tun_open(ns, O_RDWR | O_CLOEXEC, &a->fd);
+	int fd, ret = wt_tun_open(ns, O_RDWR | O_CLOEXEC, &fd);
 
+	if (ret)
+		return ret;
+	ret = wt_tun_set_iff(fd, name, flags);
 	if (!ret)
-		ret = wt_tun_set_iff(a->fd, name, flags);
-	if (!ret)
-		ret = wt_tun_detach(a->fd);
+		ret = wt_tun_detach(fd);
+	if (!ret && dup3(fd, a->fd, O_CLOEXEC) < 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 
@@ -93,19 +99,29 @@ static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, 
  * TUN flags are per device, and the kernel only applies a TUNSETIFF's
  * IFF_VNET_HDR while the device has no other queue -- but the handle's own
  * detached queue always counts.  So: make the device persistent for a moment,
- * close the handle's fd, attach the new queue alone (its flags apply), and
- * re-open the handle's fd.  A crash inside this window leaves a persistent
- * device, which WintunDeleteDriver removes.
+ * drop the handle's queue, attach the new queue alone (its flags apply), and
+ * re-open the handle's queue.  A crash inside this window leaves a persistent
+ * device, which WintunDeleteDriver removes.  The handle's fd keeps its number
+ * throughout (/dev/null stands in): other threads use a->fd without a lock
+ * (a log line's adapter name, a session of the set being refused), and must
+ * never see it change or meet a closed, reused number.
  */
 static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *name, int flags,
 				 int fd)
 {
-	int ret;
+	int hold, ret;
 
 	if (ioctl(a->fd, TUNSETPERSIST, 1) < 0)
 		return -errno;
-	close(a->fd);
-	a->fd = -1;
+	hold = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (hold < 0 || dup3(hold, a->fd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		if (hold >= 0)
+			close(hold);
+		ioctl(a->fd, TUNSETPERSIST, 0);
+		return ret;
+	}
+	close(hold);
 	ret = wt_tun_set_iff(fd, name, flags);
 	if (reopen_handle_fd(a, ns, name, flags) < 0) {
 		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",

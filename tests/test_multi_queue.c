@@ -745,3 +745,43 @@ Test(multi_queue, concurrent_extra_engines_spread_over_the_cpus, .timeout = 240)
 	}
 	WintunCloseAdapter(a);
 }
+
+/* A start refused (the other offload mode) while the set's first session
+ * switches the device's mode, which replaces the handle's own queue: the
+ * refusal names the adapter from the handle's fd at that moment.  Under
+ * ThreadSanitizer (tsan-multi-queue) this caught the fd being closed and
+ * re-assigned under the reader. */
+Test(multi_queue, a_start_refused_during_the_sets_mode_switch, .timeout = 240)
+{
+	pthread_barrier_t go;
+
+	for (unsigned round = 0; round < 10; round++) {
+		uint32_t on = round % 2 ? 0 : WINTUN_SESSION_OFFLOAD;
+		struct racer r[2];
+		pthread_t t[2];
+		unsigned started = 0;
+
+		pthread_barrier_init(&go, NULL, 2);
+		r[0] = (struct racer){ .go = &go, .flags = WINTUN_SESSION_EXTRA_QUEUE | on };
+		r[1] = (struct racer){ .go = &go,
+				       .flags = WINTUN_SESSION_EXTRA_QUEUE |
+						(on ^ WINTUN_SESSION_OFFLOAD) };
+		for (int i = 0; i < 2; i++)
+			cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		for (int i = 0; i < 2; i++) {
+			if (r[i].s)
+				started++;
+			else
+				cr_expect_eq(r[i].err, EINVAL, "round %u: %s", round,
+					     strerror(r[i].err));
+		}
+		cr_expect_eq(started, 1, "round %u: %u sessions started", round, started);
+		for (int i = 0; i < 2; i++)
+			if (r[i].s)
+				WintunEndSession(r[i].s);
+	}
+	WintunCloseAdapter(a);
+}
