@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
@@ -783,5 +784,66 @@ Test(multi_queue, a_start_refused_during_the_sets_mode_switch, .timeout = 240)
 			if (r[i].s)
 				WintunEndSession(r[i].s);
 	}
+	WintunCloseAdapter(a);
+}
+
+/* ---- no descriptor leaks on the set's error paths ---------------------- */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Refused starts (EBUSY, EINVAL for the other offload mode, E2BIG beyond the
+ * kernel's queue limit) and starts and ends that switch the device's mode
+ * leave the process's descriptors as they were. */
+Test(multi_queue, no_descriptor_leaks_on_refusals_and_mode_switches)
+{
+	WINTUN_SESSION_HANDLE s0 = start_extra(), s1;
+	int raw[256];
+	unsigned nraw = 0;
+	int before = count_fds();
+
+	for (int i = 0; i < 5; i++) {
+		cr_expect_null(start(0, NULL));
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE | WINTUN_SESSION_OFFLOAD, NULL));
+	}
+	cr_expect_eq(count_fds(), before, "EBUSY/EINVAL refusals leaked descriptors");
+	/* The handle's detached queue and s0 take two of the 256. */
+	while (nraw < 256 - 2)
+		raw[nraw++] = nu_tun_open("wtm0");
+	before = count_fds();
+	for (int i = 0; i < 5; i++) {
+		errno = 0;
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE, NULL));
+		cr_expect_eq(errno, E2BIG, "errno %d", errno);
+	}
+	cr_expect_eq(count_fds(), before, "E2BIG refusals leaked descriptors");
+	while (nraw)
+		close(raw[--nraw]);
+	s1 = start_extra();
+	WintunEndSession(s1);
+	WintunEndSession(s0);
+	before = count_fds();
+	for (int i = 0; i < 3; i++) {
+		s0 = start(WINTUN_SESSION_OFFLOAD | WINTUN_SESSION_EXTRA_QUEUE, NULL);
+		cr_assert_not_null(s0);
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE, NULL));
+		s1 = start(WINTUN_SESSION_OFFLOAD | WINTUN_SESSION_EXTRA_QUEUE, NULL);
+		cr_assert_not_null(s1, "%s", strerror(errno));
+		WintunEndSession(s0);
+		WintunEndSession(s1);
+		s0 = start(0, NULL);
+		cr_assert_not_null(s0);
+		WintunEndSession(s0);
+	}
+	cr_expect_eq(count_fds(), before, "starts and ends switching the mode leaked descriptors");
 	WintunCloseAdapter(a);
 }
