@@ -103,9 +103,10 @@ static int place_extra(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o)
 }
 
 /* Open a queue and start the session on it (the adapter is claimed). */
-static int start_on_queue(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o,
+static int start_on_queue(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts *o,
 			  const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
 {
+	struct wt_start_opts named = *o; /* names this frame's buffer: stays here */
 	char name[IFNAMSIZ];
 	int fd, ret;
 
@@ -113,13 +114,13 @@ static int start_on_queue(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o,
 	if (ret)
 		return ret;
 	if (wt_adapter_name(a, name) == 0)
-		o->name = name;
+		named.name = name;
 	if (o->offload) {
-		ret = enable_offloads(a, fd, name, o);
+		ret = enable_offloads(a, fd, name, &named);
 		if (ret)
 			goto close_fd;
 	}
-	ret = raw ? wt_session_start_raw(fd, raw, o, out) : wt_session_start(fd, o, out);
+	ret = raw ? wt_session_start_raw(fd, raw, &named, out) : wt_session_start(fd, &named, out);
 	if (ret)
 		goto close_fd;
 	return 0;
