@@ -38,7 +38,8 @@ struct wintun_adapter {
  * O_RDWR | O_NONBLOCK | O_CLOEXEC in the device's namespace, TUNSETIFF with
  * IFF_TUN | IFF_MULTI_QUEUE (+ IFF_VNET_HDR if @vnet_hdr), packet information
  * on.  Note: TUN flags are per device, so @vnet_hdr switches IFF_VNET_HDR for
- * every queue of the device.  Returns 0 and *fd, or a negative errno (logged).
+ * every queue of the device.  Thread-safe (serialised: a mode switch re-opens
+ * the handle's own fd).  Returns 0 and *fd, or a negative errno (logged).
  */
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
 
@@ -67,8 +68,9 @@ int wt_adapter_claim_session(struct wintun_adapter *a); /* plain: no @extra */
 void wt_adapter_release_session(struct wintun_adapter *a);
 
 /* For an extra queue (after its claim): the allowed CPU that the fewest
- * engines of the set run on (ties: the highest); -1 for the set's first
- * session or when the affinity is unreadable (the engine then picks). */
+ * engines of the set run on (ties: the highest), counted for it already
+ * (uncount it if the start fails); -1 for the set's first session or when
+ * the affinity is unreadable (the engine then picks). */
 int wt_adapter_pick_cpu(struct wintun_adapter *a);
 
 /* Count (@delta 1) or uncount (-1) an engine of the set on @cpu. */

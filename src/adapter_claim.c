@@ -178,6 +178,10 @@ int wt_adapter_pick_cpu(struct wintun_adapter *a)
 	 * sessions of every adapter; the others avoid the set's CPUs. */
 	if (atomic_load(&a->sessions) > 1)
 		cpu = least_used_cpu(a, &allowed);
+	/* Counted at once, not once the engine runs: starts of the set on
+	 * other threads meanwhile must see this CPU taken. */
+	if (cpu >= 0)
+		a->set_cpus[cpu]++;
 	pthread_mutex_unlock(&set_lock);
 	return cpu;
 }

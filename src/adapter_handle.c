@@ -3,8 +3,10 @@
  * What the rest of the library asks of an adapter handle: where the device is
  * now (name, ifindex, namespace), new queues for the engine and the MTU.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,15 +78,20 @@ static int device_vnet_hdr(struct wintun_adapter *a)
 	return (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 }
 
-/* A fresh detached handle fd for the device, opened in namespace @ns. */
+/* Put a fresh detached queue of the device, opened in namespace @ns, under
+ * the handle's fd number. */
 static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, int flags)
 {
-	int ret = wt_tun_open(ns, O_RDWR | O_CLOEXEC, &a->fd);
+	int fd, ret = wt_tun_open(ns, O_RDWR | O_CLOEXEC, &fd);
 
+	if (ret)
+		return ret;
+	ret = wt_tun_set_iff(fd, name, flags);
 	if (!ret)
-		ret = wt_tun_set_iff(a->fd, name, flags);
-	if (!ret)
-		ret = wt_tun_detach(a->fd);
+		ret = wt_tun_detach(fd);
+	if (!ret && dup3(fd, a->fd, O_CLOEXEC) < 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 
@@ -92,19 +99,29 @@ static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, 
  * TUN flags are per device, and the kernel only applies a TUNSETIFF's
  * IFF_VNET_HDR while the device has no other queue -- but the handle's own
  * detached queue always counts.  So: make the device persistent for a moment,
- * close the handle's fd, attach the new queue alone (its flags apply), and
- * re-open the handle's fd.  A crash inside this window leaves a persistent
- * device, which WintunDeleteDriver removes.
+ * drop the handle's queue, attach the new queue alone (its flags apply), and
+ * re-open the handle's queue.  A crash inside this window leaves a persistent
+ * device, which WintunDeleteDriver removes.  The handle's fd keeps its number
+ * throughout (/dev/null stands in): other threads use a->fd without a lock
+ * (a log line's adapter name, a session of the set being refused), and must
+ * never see it change or meet a closed, reused number.
  */
 static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *name, int flags,
 				 int fd)
 {
-	int ret;
+	int hold, ret;
 
 	if (ioctl(a->fd, TUNSETPERSIST, 1) < 0)
 		return -errno;
-	close(a->fd);
-	a->fd = -1;
+	hold = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (hold < 0 || dup3(hold, a->fd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		if (hold >= 0)
+			close(hold);
+		ioctl(a->fd, TUNSETPERSIST, 0);
+		return ret;
+	}
+	close(hold);
 	ret = wt_tun_set_iff(fd, name, flags);
 	if (reopen_handle_fd(a, ns, name, flags) < 0) {
 		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",
@@ -115,7 +132,7 @@ static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *n
 	return ret;
 }
 
-int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+static int open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 {
 	int flags = WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0);
 	char name[IFNAMSIZ];
@@ -155,6 +172,25 @@ int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 out:
 	if (ns >= 0)
 		close(ns);
+	return ret;
+}
+
+/*
+ * The sessions of a set start from any thread, and a mode switch closes and
+ * re-opens the handle's own queue (a->fd) and needs the device to have no
+ * other queue: another start inside that window would use a closed (maybe
+ * reused) descriptor, or attach and make the switch fail.  Queue opens are
+ * rare, so one lock for all handles.
+ */
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+{
+	int ret;
+
+	pthread_mutex_lock(&queue_lock);
+	ret = open_queue(a, vnet_hdr, fd);
+	pthread_mutex_unlock(&queue_lock);
 	return ret;
 }
 

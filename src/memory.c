@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <numa.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,11 +23,21 @@ static void *map_anon(size_t len, int extra)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* libnuma fills its per-node CPU masks lazily and publishes them without
+ * ordering ("slightly racy", it says): concurrent session starts (a
+ * multi-queue set starts from any thread) must not look a node up at once. */
+static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int wt_mem_node_of_cpu(int cpu)
 {
+	int node;
+
 	if (cpu < 0 || numa_available() < 0)
 		return -1;
-	return numa_node_of_cpu(cpu);
+	pthread_mutex_lock(&node_lock);
+	node = numa_node_of_cpu(cpu);
+	pthread_mutex_unlock(&node_lock);
+	return node;
 }
 
 static void place_on_node(void *addr, size_t len, int node)

@@ -92,17 +92,21 @@ static int enable_offloads(WINTUN_ADAPTER_HANDLE a, int fd, const char *name,
 }
 
 /* An extra queue's engine: on a CPU of its own within the set, unless the
- * caller placed it or shares an engine. */
-static void place_extra(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o)
+ * caller placed it or shares an engine.  Returns the CPU picked, which the
+ * set counts already, or -1. */
+static int place_extra(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o)
 {
-	if (o->extra_queue && o->cpu < 0 && !o->share)
-		o->cpu = wt_adapter_pick_cpu(a);
+	if (!o->extra_queue || o->cpu >= 0 || o->share)
+		return -1;
+	o->cpu = wt_adapter_pick_cpu(a);
+	return o->cpu;
 }
 
 /* Open a queue and start the session on it (the adapter is claimed). */
-static int start_on_queue(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o,
+static int start_on_queue(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts *o,
 			  const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
 {
+	struct wt_start_opts named = *o; /* names this frame's buffer: stays here */
 	char name[IFNAMSIZ];
 	int fd, ret;
 
@@ -110,13 +114,13 @@ static int start_on_queue(WINTUN_ADAPTER_HANDLE a, struct wt_start_opts *o,
 	if (ret)
 		return ret;
 	if (wt_adapter_name(a, name) == 0)
-		o->name = name;
+		named.name = name;
 	if (o->offload) {
-		ret = enable_offloads(a, fd, name, o);
+		ret = enable_offloads(a, fd, name, &named);
 		if (ret)
 			goto close_fd;
 	}
-	ret = raw ? wt_session_start_raw(fd, raw, o, out) : wt_session_start(fd, o, out);
+	ret = raw ? wt_session_start_raw(fd, raw, &named, out) : wt_session_start(fd, &named, out);
 	if (ret)
 		goto close_fd;
 	return 0;
@@ -130,18 +134,23 @@ static int start_on_adapter(WINTUN_ADAPTER_HANDLE a, const struct wt_start_opts 
 			    const WINTUN_REGISTER_RINGS *raw, struct wintun_session **out)
 {
 	struct wt_start_opts placed = *o;
-	int ret;
+	int ret, picked, cpu;
 
 	ret = wt_adapter_claim_queue(a, o->extra_queue, o->offload);
 	if (ret)
 		return ret;
-	place_extra(a, &placed);
+	picked = place_extra(a, &placed);
 	ret = start_on_queue(a, &placed, raw, out);
 	if (ret) {
+		wt_adapter_count_cpu(a, picked, -1);
 		wt_adapter_release_session(a);
 		return ret;
 	}
-	wt_adapter_count_cpu(a, wt_engine_cpu((*out)->engine), 1);
+	cpu = wt_engine_cpu((*out)->engine);
+	if (cpu != picked) {
+		wt_adapter_count_cpu(a, picked, -1);
+		wt_adapter_count_cpu(a, cpu, 1);
+	}
 	(*out)->adapter = a;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
@@ -644,5 +645,205 @@ Test(multi_queue, a_steering_program_picks_the_session)
 	close(two);
 	close(one);
 	close(udp);
+	WintunCloseAdapter(a);
+}
+
+/* ---- sessions of a set started from several threads at once -------------- */
+
+struct racer {
+	pthread_barrier_t *go;
+	uint32_t flags;
+	WINTUN_SESSION_HANDLE s;
+	int err;
+};
+
+static void *start_racing(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->s = start(r->flags, NULL);
+	r->err = r->s ? 0 : errno;
+	return NULL;
+}
+
+/* The set's sessions open their queues concurrently, each round in the other
+ * offload mode, so that every round the device's mode must switch (which
+ * closes and re-opens the handle's own queue) while the others attach. */
+Test(multi_queue, concurrent_starts_of_a_set_switching_offload_mode, .timeout = 240)
+{
+	enum { THREADS = 3, ROUNDS = 12 };
+	pthread_barrier_t go;
+
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		uint32_t flags = WINTUN_SESSION_EXTRA_QUEUE |
+				 (round % 2 ? 0 : WINTUN_SESSION_OFFLOAD);
+		struct racer r[THREADS];
+		pthread_t t[THREADS];
+
+		pthread_barrier_init(&go, NULL, THREADS);
+		for (unsigned i = 0; i < THREADS; i++) {
+			r[i] = (struct racer){ .go = &go, .flags = flags };
+			cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+		}
+		for (unsigned i = 0; i < THREADS; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		for (unsigned i = 0; i < THREADS; i++)
+			cr_expect_not_null(r[i].s, "round %u, thread %u: %s", round, i,
+					   strerror(r[i].err));
+		for (unsigned i = 0; i < THREADS; i++)
+			if (r[i].s)
+				WintunEndSession(r[i].s);
+	}
+	WintunCloseAdapter(a);
+}
+
+/* Extra queues started at once each get a CPU of their own: one engine per
+ * allowed CPU first, then as many again started concurrently must land one
+ * more on each CPU, not all on the one that looked least used to each. */
+Test(multi_queue, concurrent_extra_engines_spread_over_the_cpus, .timeout = 240)
+{
+	enum { MAXCPU = 16 };
+	WINTUN_SESSION_HANDLE s[MAXCPU];
+	struct racer r[MAXCPU];
+	pthread_t t[MAXCPU];
+	pthread_barrier_t go;
+	unsigned per_cpu[CPU_SETSIZE] = { 0 };
+	cpu_set_t set;
+	unsigned n;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	n = (unsigned)CPU_COUNT(&set);
+	if (n < 2 || n > MAXCPU)
+		cr_skip_test("needs 2..%d allowed CPUs, has %u", MAXCPU, n);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = start_extra();
+	pthread_barrier_init(&go, NULL, n);
+	for (unsigned i = 0; i < n; i++) {
+		r[i] = (struct racer){ .go = &go, .flags = WINTUN_SESSION_EXTRA_QUEUE };
+		cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+	}
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (unsigned i = 0; i < 2 * n; i++) {
+		WINTUN_SESSION_HANDLE x = i < n ? s[i] : r[i - n].s;
+		WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
+
+		cr_assert_not_null(x, "session %u: %s", i, strerror(r[i % n].err));
+		cr_assert(WintunGetSessionStatistics(x, &st));
+		cr_assert_lt((unsigned)st.EngineCpu, CPU_SETSIZE);
+		per_cpu[st.EngineCpu]++;
+	}
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cr_expect_eq(per_cpu[cpu], 2, "CPU %d runs %u of the set's engines", cpu,
+				     per_cpu[cpu]);
+	for (unsigned i = 0; i < n; i++) {
+		WintunEndSession(r[i].s);
+		WintunEndSession(s[i]);
+	}
+	WintunCloseAdapter(a);
+}
+
+/* A start refused (the other offload mode) while the set's first session
+ * switches the device's mode, which replaces the handle's own queue: the
+ * refusal names the adapter from the handle's fd at that moment.  Under
+ * ThreadSanitizer (tsan-multi-queue) this caught the fd being closed and
+ * re-assigned under the reader. */
+Test(multi_queue, a_start_refused_during_the_sets_mode_switch, .timeout = 240)
+{
+	pthread_barrier_t go;
+
+	for (unsigned round = 0; round < 10; round++) {
+		uint32_t on = round % 2 ? 0 : WINTUN_SESSION_OFFLOAD;
+		struct racer r[2];
+		pthread_t t[2];
+		unsigned started = 0;
+
+		pthread_barrier_init(&go, NULL, 2);
+		r[0] = (struct racer){ .go = &go, .flags = WINTUN_SESSION_EXTRA_QUEUE | on };
+		r[1] = (struct racer){ .go = &go,
+				       .flags = WINTUN_SESSION_EXTRA_QUEUE |
+						(on ^ WINTUN_SESSION_OFFLOAD) };
+		for (int i = 0; i < 2; i++)
+			cr_assert_eq(pthread_create(&t[i], NULL, start_racing, &r[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		for (int i = 0; i < 2; i++) {
+			if (r[i].s)
+				started++;
+			else
+				cr_expect_eq(r[i].err, EINVAL, "round %u: %s", round,
+					     strerror(r[i].err));
+		}
+		cr_expect_eq(started, 1, "round %u: %u sessions started", round, started);
+		for (int i = 0; i < 2; i++)
+			if (r[i].s)
+				WintunEndSession(r[i].s);
+	}
+	WintunCloseAdapter(a);
+}
+
+/* ---- no descriptor leaks on the set's error paths ---------------------- */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Refused starts (EBUSY, EINVAL for the other offload mode, E2BIG beyond the
+ * kernel's queue limit) and starts and ends that switch the device's mode
+ * leave the process's descriptors as they were. */
+Test(multi_queue, no_descriptor_leaks_on_refusals_and_mode_switches)
+{
+	WINTUN_SESSION_HANDLE s0 = start_extra(), s1;
+	int raw[256];
+	unsigned nraw = 0;
+	int before = count_fds();
+
+	for (int i = 0; i < 5; i++) {
+		cr_expect_null(start(0, NULL));
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE | WINTUN_SESSION_OFFLOAD, NULL));
+	}
+	cr_expect_eq(count_fds(), before, "EBUSY/EINVAL refusals leaked descriptors");
+	/* The handle's detached queue and s0 take two of the 256. */
+	while (nraw < 256 - 2)
+		raw[nraw++] = nu_tun_open("wtm0");
+	before = count_fds();
+	for (int i = 0; i < 5; i++) {
+		errno = 0;
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE, NULL));
+		cr_expect_eq(errno, E2BIG, "errno %d", errno);
+	}
+	cr_expect_eq(count_fds(), before, "E2BIG refusals leaked descriptors");
+	while (nraw)
+		close(raw[--nraw]);
+	s1 = start_extra();
+	WintunEndSession(s1);
+	WintunEndSession(s0);
+	before = count_fds();
+	for (int i = 0; i < 3; i++) {
+		s0 = start(WINTUN_SESSION_OFFLOAD | WINTUN_SESSION_EXTRA_QUEUE, NULL);
+		cr_assert_not_null(s0);
+		cr_expect_null(start(WINTUN_SESSION_EXTRA_QUEUE, NULL));
+		s1 = start(WINTUN_SESSION_OFFLOAD | WINTUN_SESSION_EXTRA_QUEUE, NULL);
+		cr_assert_not_null(s1, "%s", strerror(errno));
+		WintunEndSession(s0);
+		WintunEndSession(s1);
+		s0 = start(0, NULL);
+		cr_assert_not_null(s0);
+		WintunEndSession(s0);
+	}
+	cr_expect_eq(count_fds(), before, "starts and ends switching the mode leaked descriptors");
 	WintunCloseAdapter(a);
 }
