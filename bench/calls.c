@@ -55,7 +55,7 @@ static void consume(struct wintun_session *s)
 
 static int timed_round(struct wintun_session *s, unsigned mode, const uint8_t *pkt, uint32_t len)
 {
-	WINTUN_PACKET p[ROUND];
+	WINTUN_BATCH_PACKET p[ROUND];
 	uint32_t got;
 
 	switch (mode) {
@@ -85,7 +85,7 @@ static int timed_round(struct wintun_session *s, unsigned mode, const uint8_t *p
 		return 0;
 	default:
 		for (unsigned i = 0; i < ROUND; i++)
-			p[i] = (WINTUN_PACKET){ .Size = len };
+			p[i] = (WINTUN_BATCH_PACKET){ .Size = len };
 		if (WintunAllocateSendPackets(s, p, ROUND) != ROUND)
 			return -EIO;
 		for (unsigned i = 0; i < ROUND; i++)

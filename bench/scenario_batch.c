@@ -21,7 +21,7 @@ void *wb_client_rx_batch(void *arg)
 {
 	struct wb_run *r = arg;
 	struct wintun_session *s = r->io.s[0];
-	WINTUN_PACKET p[BATCH];
+	WINTUN_BATCH_PACKET p[BATCH];
 	uint64_t pkts = 0, bytes = 0;
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
@@ -49,7 +49,7 @@ void *wb_client_tx_batch(void *arg)
 	struct wintun_session *s = r->io.s[0];
 	static uint8_t pkt[TX_VARIANTS][WB_MTU];
 	unsigned plen[TX_VARIANTS];
-	WINTUN_PACKET p[BATCH];
+	WINTUN_BATCH_PACKET p[BATCH];
 	uint32_t src = inet_addr("10.9.0.2"), dst = inet_addr("10.9.0.1");
 	uint64_t sent = 0, t0 = wb_now_ns();
 
@@ -62,7 +62,7 @@ void *wb_client_tx_batch(void *arg)
 		if (!want)
 			continue;
 		for (unsigned i = 0; i < want; i++)
-			p[i] = (WINTUN_PACKET){ .Size = plen[(sent + i) % TX_VARIANTS] };
+			p[i] = (WINTUN_BATCH_PACKET){ .Size = plen[(sent + i) % TX_VARIANTS] };
 		n = WintunAllocateSendPackets(s, p, want);
 		if (!n) {
 			if (errno != ENOBUFS)

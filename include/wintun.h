@@ -512,11 +512,11 @@ WINTUN_API bool WintunWaitForPacket(WINTUN_SESSION_HANDLE Session, uint32_t Mill
  * before an allocation).  Not the ring's record (that is WINTUN_RING_PACKET
  * in wintun/ring.h).
  */
-typedef struct WINTUN_PACKET {
+typedef struct WINTUN_BATCH_PACKET {
 	uint8_t *Data;
 	uint32_t Size;
 	uint32_t Reserved; /**< 0 */
-} WINTUN_PACKET;
+} WINTUN_BATCH_PACKET;
 
 /** Most packets in one bundle (Wintun 0.1's limit). */
 #define WINTUN_MAX_BUNDLE_PACKETS 256
@@ -540,7 +540,7 @@ typedef struct WINTUN_PACKET {
  * A session that ends or a corruption found after the first packet ends the
  * batch early; the next call reports it.
  */
-WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE Session, WINTUN_PACKET *Packets,
+WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE Session, WINTUN_BATCH_PACKET *Packets,
 					 uint32_t Count);
 
 /**
@@ -557,7 +557,7 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE Session, WINTUN_P
  * non-zero Count) is ignored with errno EINVAL.
  */
 WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE Session,
-					    const WINTUN_PACKET *Packets, uint32_t Count);
+					    const WINTUN_BATCH_PACKET *Packets, uint32_t Count);
 
 /**
  * Allocates Receive ring space for Packets[0..Count), whose Size the caller
@@ -578,7 +578,7 @@ WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE Session,
  *   EBADMSG    the engine found the ring corrupt and stopped reading it.
  */
 WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE Session,
-					      WINTUN_PACKET *Packets, uint32_t Count);
+					      WINTUN_BATCH_PACKET *Packets, uint32_t Count);
 
 /**
  * Sends packets allocated with WintunAllocateSendPackets (or
@@ -594,7 +594,7 @@ WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE Session,
  * naming the first bad index.  A NULL Session (or NULL Packets with a
  * non-zero Count) is ignored with errno EINVAL.
  */
-WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE Session, const WINTUN_PACKET *Packets,
+WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE Session, const WINTUN_BATCH_PACKET *Packets,
 				  uint32_t Count);
 
 /* ---- Bundles: Wintun 0.1's ReadFile/WriteFile format (copy) ---- */

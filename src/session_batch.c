@@ -51,7 +51,7 @@ static bool rx_reclaim_locked(struct wintun_session *s, uint32_t before)
 	return true;
 }
 
-WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_PACKET *Packets,
+WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_PACKET *Packets,
 					 uint32_t Count)
 {
 	WINTUN_RING_PACKET *rec;
@@ -69,7 +69,7 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_PACKET 
 	 * WintunReceivePacket does): a batch cut short just stops. */
 	ret = wt_rx_peek_locked(s, &rec, &len, true);
 	while (!ret) {
-		Packets[n++] = (WINTUN_PACKET){ .Data = rec->Data, .Size = len };
+		Packets[n++] = (WINTUN_BATCH_PACKET){ .Data = rec->Data, .Size = len };
 		rx_take_locked(s, len);
 		if (n == Count)
 			break;
@@ -87,7 +87,7 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_PACKET 
  * head_release past them and past the pads and released records in between,
  * as the walk would.  Returns how many packets it took.
  */
-static uint32_t rx_release_in_order_locked(struct wintun_session *s, const WINTUN_PACKET *pkts,
+static uint32_t rx_release_in_order_locked(struct wintun_session *s, const WINTUN_BATCH_PACKET *pkts,
 					   uint32_t count)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
@@ -109,7 +109,7 @@ static uint32_t rx_release_in_order_locked(struct wintun_session *s, const WINTU
 	return i;
 }
 
-WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *Packets,
+WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
 					    uint32_t Count)
 {
 	WINTUN_RING *ring;
@@ -176,7 +176,7 @@ static int tx_head_locked(struct wintun_session *s, const char *fn, uint32_t *he
  * @all, all of them or none.  Returns how many, or a negative errno
  * (-ENOBUFS when not even one fits, or not all with @all).
  */
-static int tx_alloc(struct wintun_session *s, WINTUN_PACKET *pkts, uint32_t count, bool all,
+static int tx_alloc(struct wintun_session *s, WINTUN_BATCH_PACKET *pkts, uint32_t count, bool all,
 		    const char *fn)
 {
 	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
@@ -215,7 +215,7 @@ static int tx_alloc(struct wintun_session *s, WINTUN_PACKET *pkts, uint32_t coun
 	return n ? (int)n : -ENOBUFS;
 }
 
-WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE s, WINTUN_PACKET *Packets,
+WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_PACKET *Packets,
 					      uint32_t Count)
 {
 	int ret;
@@ -274,7 +274,7 @@ static bool tx_publish_locked(struct wintun_session *s, uint32_t before)
  * them sent and moves tail_release past them, as the walk would.  Returns
  * how many it took; the rest go the general way.
  */
-static uint32_t tx_send_in_order_locked(struct wintun_session *s, const WINTUN_PACKET *pkts,
+static uint32_t tx_send_in_order_locked(struct wintun_session *s, const WINTUN_BATCH_PACKET *pkts,
 					uint32_t count)
 {
 	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
@@ -296,7 +296,7 @@ static uint32_t tx_send_in_order_locked(struct wintun_session *s, const WINTUN_P
 	return i;
 }
 
-WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_PACKET *Packets,
+WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
 				  uint32_t Count)
 {
 	WINTUN_RING *ring;
@@ -406,7 +406,7 @@ WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE s, void *Buffer, uint
 
 /* Fill an allocated record from the bundle (every one of them was
  * allocated: the allocation was all or nothing). */
-static void bundle_copy(const WINTUN_PACKET *to, const struct wt_bundle_pkt *from)
+static void bundle_copy(const WINTUN_BATCH_PACKET *to, const struct wt_bundle_pkt *from)
 {
 	if (to->Data)
 		memcpy(to->Data, from->data, from->len);
@@ -415,7 +415,7 @@ static void bundle_copy(const WINTUN_PACKET *to, const struct wt_bundle_pkt *fro
 WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE s, const void *Buffer, uint32_t Size)
 {
 	struct wt_bundle_pkt in[WINTUN_MAX_BUNDLE_PACKETS];
-	WINTUN_PACKET out[WINTUN_MAX_BUNDLE_PACKETS];
+	WINTUN_BATCH_PACKET out[WINTUN_MAX_BUNDLE_PACKETS];
 	int n, i;
 
 	if (!s || (!Buffer && Size)) {
@@ -430,7 +430,7 @@ WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE s, const void *Buffer, u
 	if (n <= 0)
 		return n ? wt_fail_bool(n) : true;
 	for (i = 0; i < n; i++)
-		out[i] = (WINTUN_PACKET){ .Size = in[i].len };
+		out[i] = (WINTUN_BATCH_PACKET){ .Size = in[i].len };
 	i = tx_alloc(s, out, (uint32_t)n, true, "WintunWriteBundle");
 	if (i < 0)
 		return wt_fail_bool(i);

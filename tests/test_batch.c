@@ -42,7 +42,7 @@ static WINTUN_RING *recv_ring(void)
 }
 
 /* Record offset of a received packet in the Send ring. */
-static uint32_t off_of(const WINTUN_PACKET *p)
+static uint32_t off_of(const WINTUN_BATCH_PACKET *p)
 {
 	return (uint32_t)(p->Data - send_ring()->Data) - 4;
 }
@@ -50,7 +50,7 @@ static uint32_t off_of(const WINTUN_PACKET *p)
 Test(batch, receive_in_ring_order_skipping_pads)
 {
 	static const char *const words[] = { "one", "second", "3", "fourth!" };
-	WINTUN_PACKET p[8];
+	WINTUN_BATCH_PACKET p[8];
 
 	fake_produce(s, words[0], 3);
 	fake_produce_pad(s, 10);
@@ -72,7 +72,7 @@ Test(batch, receive_in_ring_order_skipping_pads)
 
 Test(batch, count_bounds_the_batch)
 {
-	WINTUN_PACKET p[3];
+	WINTUN_BATCH_PACKET p[3];
 
 	for (char c = 'a'; c < 'f'; c++)
 		fake_produce(s, &c, 1);
@@ -87,7 +87,7 @@ Test(batch, count_bounds_the_batch)
 
 Test(batch, release_in_any_order_frees_in_ring_order)
 {
-	WINTUN_PACKET p[5], q[2];
+	WINTUN_BATCH_PACKET p[5], q[2];
 	uint32_t tail;
 
 	for (char c = 'a'; c < 'f'; c++)
@@ -109,7 +109,7 @@ Test(batch, release_in_any_order_frees_in_ring_order)
 
 Test(batch, release_rejects_foreign_and_double_but_releases_the_rest)
 {
-	WINTUN_PACKET p[2], bad[3];
+	WINTUN_BATCH_PACKET p[2], bad[3];
 	uint8_t local[8];
 
 	fake_produce(s, "abcd", 4);
@@ -117,7 +117,7 @@ Test(batch, release_rejects_foreign_and_double_but_releases_the_rest)
 	cr_assert_eq(WintunReceivePackets(s, p, 2), 2);
 	WintunReleaseReceivePackets(s, &p[0], 1);
 	bad[0] = p[0]; /* released already */
-	bad[1] = (WINTUN_PACKET){ .Data = local, .Size = 4 };
+	bad[1] = (WINTUN_BATCH_PACKET){ .Data = local, .Size = 4 };
 	bad[2] = p[1];
 	errno = 0;
 	WintunReleaseReceivePackets(s, bad, 3);
@@ -128,11 +128,11 @@ Test(batch, release_rejects_foreign_and_double_but_releases_the_rest)
 
 Test(batch, allocate_is_a_prefix_when_the_ring_fills)
 {
-	WINTUN_PACKET p[128];
+	WINTUN_BATCH_PACKET p[128];
 	uint32_t fit = (CAP - 4) / 1504, n;
 
 	for (int i = 0; i < 128; i++)
-		p[i] = (WINTUN_PACKET){ .Size = 1500 };
+		p[i] = (WINTUN_BATCH_PACKET){ .Size = 1500 };
 	n = WintunAllocateSendPackets(s, p, 128);
 	cr_assert_eq(n, fit);
 	for (uint32_t i = 0; i < n; i++)
@@ -150,11 +150,11 @@ Test(batch, allocate_is_a_prefix_when_the_ring_fills)
 
 Test(batch, send_publishes_once_in_allocation_order)
 {
-	WINTUN_PACKET p[4], q[3];
+	WINTUN_BATCH_PACKET p[4], q[3];
 	uint8_t *single;
 
 	for (int i = 0; i < 4; i++)
-		p[i] = (WINTUN_PACKET){ .Size = 20 + 4 * (uint32_t)i };
+		p[i] = (WINTUN_BATCH_PACKET){ .Size = 20 + 4 * (uint32_t)i };
 	cr_assert_eq(WintunAllocateSendPackets(s, p, 2), 2);
 	single = WintunAllocateSendPacket(s, 100);
 	cr_assert_eq(WintunAllocateSendPackets(s, &p[2], 2), 2);
@@ -178,11 +178,11 @@ Test(batch, send_publishes_once_in_allocation_order)
 
 Test(batch, send_wakes_an_armed_consumer_once)
 {
-	WINTUN_PACKET p[16];
+	WINTUN_BATCH_PACKET p[16];
 	uint64_t count = 0;
 
 	for (int i = 0; i < 16; i++)
-		p[i] = (WINTUN_PACKET){ .Size = 20 };
+		p[i] = (WINTUN_BATCH_PACKET){ .Size = 20 };
 	cr_assert(wt_ring_arm(recv_ring(), recv_ring()->Head));
 	cr_assert_eq(WintunAllocateSendPackets(s, p, 16), 16);
 	WintunSendPackets(s, p, 16);
@@ -194,7 +194,7 @@ Test(batch, send_wakes_an_armed_consumer_once)
 
 Test(batch, session_end_gives_eshutdown)
 {
-	WINTUN_PACKET p[2] = { { .Size = 20 }, { .Size = 20 } };
+	WINTUN_BATCH_PACKET p[2] = { { .Size = 20 }, { .Size = 20 } };
 
 	wt_ring_pair_close(&s->rings);
 	errno = 0;
@@ -207,7 +207,7 @@ Test(batch, session_end_gives_eshutdown)
 
 Test(batch, bad_input)
 {
-	WINTUN_PACKET p[2] = { { .Size = 20 }, { .Size = 0 } };
+	WINTUN_BATCH_PACKET p[2] = { { .Size = 20 }, { .Size = 0 } };
 
 	errno = 0;
 	cr_expect_eq(WintunReceivePackets(NULL, p, 1), 0);

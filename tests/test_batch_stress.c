@@ -69,7 +69,7 @@ static uint32_t size_for(uint32_t stream, uint32_t seq)
 
 /* Send a batch in two calls, the second half first: publication must wait
  * for the first half and then cover both. */
-static void send_split(struct wintun_session *s, WINTUN_PACKET *p, uint32_t n, uint32_t cut)
+static void send_split(struct wintun_session *s, WINTUN_BATCH_PACKET *p, uint32_t n, uint32_t cut)
 {
 	WintunSendPackets(s, p + cut, n - cut);
 	WintunSendPackets(s, p, cut);
@@ -78,7 +78,7 @@ static void send_split(struct wintun_session *s, WINTUN_PACKET *p, uint32_t n, u
 static void *sender(void *arg)
 {
 	struct worker *w = arg;
-	WINTUN_PACKET p[MAX_BATCH];
+	WINTUN_BATCH_PACKET p[MAX_BATCH];
 	double progress = now_sec();
 
 	for (uint32_t seq = 0; seq < PER_STREAM && !atomic_load(&w->m->stalled);) {
@@ -87,7 +87,7 @@ static void *sender(void *arg)
 		if (want > PER_STREAM - seq)
 			want = PER_STREAM - seq;
 		for (uint32_t i = 0; i < want; i++)
-			p[i] = (WINTUN_PACKET){ .Size = size_for(w->id, seq + i) };
+			p[i] = (WINTUN_BATCH_PACKET){ .Size = size_for(w->id, seq + i) };
 		n = WintunAllocateSendPackets(w->m->s, p, want);
 		if (!n) {
 			cr_assert_eq(errno, ENOBUFS, "allocate: %s", strerror(errno));
@@ -120,7 +120,7 @@ static void wait_long(struct mpmc *m)
 }
 
 /* Check one packet; true if it is an end packet. */
-static bool check_packet(struct mpmc *m, const WINTUN_PACKET *p, uint32_t *last, bool *any)
+static bool check_packet(struct mpmc *m, const WINTUN_BATCH_PACKET *p, uint32_t *last, bool *any)
 {
 	uint32_t stream, seq;
 
@@ -141,11 +141,11 @@ static bool check_packet(struct mpmc *m, const WINTUN_PACKET *p, uint32_t *last,
 }
 
 /* Release a batch in a shuffled order, in two calls. */
-static void release_shuffled(struct wintun_session *s, WINTUN_PACKET *p, uint32_t n, uint32_t *rng)
+static void release_shuffled(struct wintun_session *s, WINTUN_BATCH_PACKET *p, uint32_t n, uint32_t *rng)
 {
 	for (uint32_t i = n; i > 1; i--) {
 		uint32_t j = next_rand(rng) % i;
-		WINTUN_PACKET t = p[i - 1];
+		WINTUN_BATCH_PACKET t = p[i - 1];
 
 		p[i - 1] = p[j];
 		p[j] = t;
@@ -158,7 +158,7 @@ static void *receiver(void *arg)
 {
 	struct worker *w = arg;
 	struct mpmc *m = w->m;
-	WINTUN_PACKET p[MAX_BATCH];
+	WINTUN_BATCH_PACKET p[MAX_BATCH];
 	uint32_t last[STREAMS];
 	bool any[STREAMS] = { false }, end = false;
 
@@ -188,7 +188,7 @@ static void send_ends(struct mpmc *m, unsigned receivers)
 {
 	for (uint32_t i = 0; i < receivers && !atomic_load(&m->stalled); i++) {
 		double progress = now_sec();
-		WINTUN_PACKET p = { .Size = 12 };
+		WINTUN_BATCH_PACKET p = { .Size = 12 };
 
 		while (!WintunAllocateSendPackets(m->s, &p, 1)) {
 			cr_assert_eq(errno, ENOBUFS);
@@ -293,7 +293,7 @@ Test(batch_stress, no_lost_wakeup_engine_to_batch_receiver, .timeout = 300)
 	struct pingpong pp = { 0 };
 	struct pollfd pfd;
 	double stop = now_sec() + 30;
-	WINTUN_PACKET p[4];
+	WINTUN_BATCH_PACKET p[4];
 	pthread_t t;
 
 	cr_assert_eq(wt_session_create(0x20000, -1, false, &pp.s), 0);
@@ -329,13 +329,13 @@ Test(batch_stress, no_lost_wakeup_engine_to_batch_receiver, .timeout = 300)
 static void *batch_sender(void *arg)
 {
 	struct pingpong *pp = arg;
-	WINTUN_PACKET p[3];
+	WINTUN_BATCH_PACKET p[3];
 
 	for (uint32_t i = 0; i < PINGS && !atomic_load(&pp->done);) {
 		uint32_t k = 1 + i % 3;
 
 		for (uint32_t j = 0; j < k; j++)
-			p[j] = (WINTUN_PACKET){ .Size = 4 };
+			p[j] = (WINTUN_BATCH_PACKET){ .Size = 4 };
 		cr_assert_eq(WintunAllocateSendPackets(pp->s, p, k), k);
 		for (uint32_t j = 0; j < k; j++, i++)
 			memcpy(p[j].Data, &i, 4);

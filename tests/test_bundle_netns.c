@@ -179,14 +179,14 @@ Test(bundle_netns, malformed_bundle_reaches_nobody)
  * replies received in batches and released in reverse order. */
 Test(bundle_netns, batch_calls_round_trip)
 {
-	WINTUN_PACKET p[ECHOES];
+	WINTUN_BATCH_PACKET p[ECHOES];
 	unsigned char seen[ECHOES] = { 0 };
 	uint8_t req[64];
 	double deadline = now_sec() + 30;
 	uint32_t n;
 
 	for (int i = 0; i < ECHOES; i++)
-		p[i] = (WINTUN_PACKET){ .Size = nu_echo4(req, PEER, SELF, 77, (uint16_t)i) };
+		p[i] = (WINTUN_BATCH_PACKET){ .Size = nu_echo4(req, PEER, SELF, 77, (uint16_t)i) };
 	cr_assert_eq(WintunAllocateSendPackets(s, p, ECHOES), ECHOES);
 	for (int i = 0; i < ECHOES; i++)
 		nu_echo4(p[i].Data, PEER, SELF, 77, (uint16_t)i);
@@ -201,7 +201,7 @@ Test(bundle_netns, batch_calls_round_trip)
 		for (uint32_t i = 0; i < n; i++)
 			note_echo(p[i].Data, p[i].Size, seen);
 		for (uint32_t i = 0; i < n / 2; i++) {
-			WINTUN_PACKET t = p[i];
+			WINTUN_BATCH_PACKET t = p[i];
 
 			p[i] = p[n - 1 - i];
 			p[n - 1 - i] = t;

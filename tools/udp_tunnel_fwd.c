@@ -94,7 +94,7 @@ static int queue_offload_record(struct out *o, const uint8_t *rec, uint32_t size
 	return 0;
 }
 
-static int send_batch(struct out *o, const WINTUN_PACKET *pk, uint32_t n)
+static int send_batch(struct out *o, const WINTUN_BATCH_PACKET *pk, uint32_t n)
 {
 	int ret = 0;
 
@@ -109,7 +109,7 @@ static int send_batch(struct out *o, const WINTUN_PACKET *pk, uint32_t n)
 
 static void out_loop(struct out *o)
 {
-	WINTUN_PACKET pk[OUT_BATCH];
+	WINTUN_BATCH_PACKET pk[OUT_BATCH];
 	int fd = WintunGetReadWaitEvent(T.session);
 
 	for (;;) {
@@ -193,10 +193,10 @@ static bool wait_for_room(long *ns)
 static int put(const struct in *in, uint32_t from, uint32_t count)
 {
 	uint32_t hdr = T.offload ? WINTUN_VNET_HDR_SIZE : 0, got;
-	WINTUN_PACKET pk[IN_BATCH];
+	WINTUN_BATCH_PACKET pk[IN_BATCH];
 
 	for (uint32_t i = 0; i < count; i++)
-		pk[i] = (WINTUN_PACKET){ .Size = hdr + in->len[from + i] };
+		pk[i] = (WINTUN_BATCH_PACKET){ .Size = hdr + in->len[from + i] };
 	got = WintunAllocateSendPackets(T.session, pk, count);
 	if (!got)
 		return -errno;

@@ -140,8 +140,9 @@ typedef struct WINTUN_RING {
 } WINTUN_RING;
 
 /**
- * One record in a ring.  (wintun.h's WINTUN_PACKET is the batch calls'
- * descriptor of a packet, a different thing: a pointer and a length.)
+ * One record in a ring (also spelled WINTUN_PACKET and TUN_PACKET).
+ * wintun.h's WINTUN_BATCH_PACKET, the batch calls' descriptor of a packet,
+ * is a different thing: a pointer and a length.
  */
 typedef struct WINTUN_RING_PACKET {
 	uint32_t Size; /**< packet length plus flags, see above */
@@ -167,6 +168,9 @@ typedef struct WINTUN_REGISTER_RINGS {
 /* Wintun's own spellings, for code ported from Windows. */
 typedef WINTUN_RING TUN_RING;
 typedef WINTUN_RING_PACKET TUN_PACKET;
+/* This header's name for the record before WINTUN_RING_PACKET: kept so that
+ * raw-ring clients written against it still compile and mean the same. */
+typedef WINTUN_RING_PACKET WINTUN_PACKET;
 typedef WINTUN_REGISTER_RINGS TUN_REGISTER_RINGS;
 
 _Static_assert(offsetof(WINTUN_RING, Head) == 0, "ring ABI: Head at 0");

@@ -12,12 +12,12 @@ import (
 	"unsafe"
 )
 
-// The batch calls take the library's WINTUN_PACKET descriptors in memory
+// The batch calls take the library's WINTUN_BATCH_PACKET descriptors in memory
 // of ours; they hold pointers into the rings only (C memory), which cgo
 // allows in Go memory handed to C.
 
-func descriptors(packets [][]byte) []C.WINTUN_PACKET {
-	d := make([]C.WINTUN_PACKET, len(packets))
+func descriptors(packets [][]byte) []C.WINTUN_BATCH_PACKET {
+	d := make([]C.WINTUN_BATCH_PACKET, len(packets))
 	for i, p := range packets {
 		if len(p) > 0 {
 			d[i].Data = (*C.uint8_t)(unsafe.Pointer(&p[0]))
@@ -27,7 +27,7 @@ func descriptors(packets [][]byte) []C.WINTUN_PACKET {
 	return d
 }
 
-func fromDescriptors(packets [][]byte, d []C.WINTUN_PACKET) {
+func fromDescriptors(packets [][]byte, d []C.WINTUN_BATCH_PACKET) {
 	for i := range d {
 		packets[i] = unsafe.Slice((*byte)(unsafe.Pointer(d[i].Data)), int(d[i].Size))
 	}
@@ -46,7 +46,7 @@ func (s *Session) ReceivePackets(packets [][]byte) (int, error) {
 	if s.ending.Load() {
 		return 0, ended("WintunReceivePackets")
 	}
-	return s.receiveBatch(packets, make([]C.WINTUN_PACKET, len(packets)))
+	return s.receiveBatch(packets, make([]C.WINTUN_BATCH_PACKET, len(packets)))
 }
 
 // ReadPackets is ReceivePackets that waits in the Go poller while the ring
@@ -60,7 +60,7 @@ func (s *Session) ReadPackets(packets [][]byte) (int, error) {
 	if s.ending.Load() {
 		return 0, ended("WintunReceivePackets")
 	}
-	d := make([]C.WINTUN_PACKET, len(packets))
+	d := make([]C.WINTUN_BATCH_PACKET, len(packets))
 	n, err := s.receiveBatch(packets, d)
 	if !isEmpty(err) {
 		return n, err
@@ -77,7 +77,7 @@ func (s *Session) ReadPackets(packets [][]byte) (int, error) {
 }
 
 // receiveBatch is one WintunReceivePackets; the caller holds mu shared.
-func (s *Session) receiveBatch(packets [][]byte, d []C.WINTUN_PACKET) (int, error) {
+func (s *Session) receiveBatch(packets [][]byte, d []C.WINTUN_BATCH_PACKET) (int, error) {
 	n, err := C.WintunReceivePackets(s.h, &d[0], C.uint32_t(len(d)))
 	if n == 0 {
 		return 0, wrap("WintunReceivePackets", err)
@@ -110,7 +110,7 @@ func (s *Session) AllocateSendPackets(sizes []int, packets [][]byte) (int, error
 	if len(sizes) == 0 || len(packets) < len(sizes) {
 		return 0, &Error{Op: "WintunAllocateSendPackets", Errno: syscall.EINVAL}
 	}
-	d := make([]C.WINTUN_PACKET, len(sizes))
+	d := make([]C.WINTUN_BATCH_PACKET, len(sizes))
 	for i, size := range sizes {
 		if size <= 0 || size > C.WINTUN_MAX_IP_PACKET_SIZE {
 			return 0, &Error{Op: "WintunAllocateSendPackets", Errno: syscall.EINVAL}
