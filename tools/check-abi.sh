@@ -12,6 +12,8 @@
 # file disagree.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/lib.sh
+. "$top/tools/lib.sh"
 abidir=$top/abi
 symbols= # debian/libwintunN.symbols, set with the library's soname
 
@@ -143,17 +145,6 @@ edit() { # FILE PERL_EXPRESSION
 	! cmp -s "$1" "$1.orig" || die "selftest: '$2' changed nothing in $1"
 }
 
-# The source tree without build directories or benchmark results: the files
-# git knows (untracked new ones too), or everything outside a git checkout.
-copy_tree() { # DEST
-	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-			grep -zv '^bench/results/' | tar --null -T - -cf -)
-	else
-		tar -C "$top" --exclude='./build*' --exclude='./obj-*' --exclude=./bench/results -cf - .
-	fi | (cd "$1" && tar xf -)
-}
-
 # One variant of the self-test: the edits applied to the self-test's copy,
 # the library rebuilt and compared with the reference, the files restored.
 variant() { # NAME EXPECT FILE PERL_EXPRESSION [FILE PERL_EXPRESSION]...
@@ -189,7 +180,7 @@ selftest() {
 	local ref failures=0
 	work=$(mktemp -d) # global: the EXIT trap and variant() use it
 	trap 'rm -rf "$work"' EXIT
-	copy_tree "$work"
+	copy_tree "$top" "$work"
 	# -O0: the layout of types does not depend on it, the build is faster.
 	meson setup "$work/build" "$work" -Dtests=false -Dbuildtype=debug >/dev/null
 	meson compile -C "$work/build" wintun:shared_library >/dev/null

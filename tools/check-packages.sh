@@ -9,21 +9,12 @@
 # DEB_BUILD_OPTIONS is passed on (nocheck skips the unit suite of the build).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools/lib.sh
+. "$top/tools/lib.sh"
 packages=(libwintun0 libwintun-dev wintun-tools)
 
 die() { echo "check-packages: $*" >&2; exit 1; }
 step() { echo "check-packages: $*"; }
-
-# The source tree without build directories or benchmark results: the files
-# git knows (untracked new ones too), or everything outside a git checkout.
-copy_tree() { # DEST
-	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-			grep -zv '^bench/results/' | tar --null -T - -cf -)
-	else
-		tar -C "$top" --exclude='./build*' --exclude='./obj-*' --exclude=./bench/results -cf - .
-	fi | (cd "$1" && tar xf -)
-}
 
 [ "$(id -u)" -eq 0 ] || die "needs root (apt-get install, purge)"
 for p in "${packages[@]}"; do
@@ -54,7 +45,7 @@ deb_version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
 step "building the packages ($deb_version)"
 src=$work/wintun-$version
 mkdir "$src"
-copy_tree "$src"
+copy_tree "$top" "$src"
 case " ${DEB_BUILD_OPTIONS:-} " in
 *" parallel="*) ;;
 *) DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"; export DEB_BUILD_OPTIONS ;;
