@@ -8,56 +8,22 @@
 # Any failed measurement stops the script with a message naming the mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+me='pump-tcp.sh'
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 runs=${1:-3}
 secs=${2:-4}
 json_out=${3:-}
 pump=${BUILD:-build}/tools/tun-pump
-for tool in iperf3 jq; do
-  command -v "$tool" >/dev/null || { echo "pump-tcp.sh: needs $tool (tools/setup-deps.sh)" >&2; exit 1; }
-done
-[ -x "$pump" ] || { echo "pump-tcp.sh: $pump is missing (build first, or set BUILD)" >&2; exit 1; }
+need_tools " (tools/setup-deps.sh)" iperf3 jq
+need_build "$pump"
 
 # Namespace names carry our PID: two instances (or a leftover) never collide.
+# tun-pump removes its namespaces itself, unless it was killed.
 ns_a=wtbench-a-$$ ns_b=wtbench-b-$$ veth_a=wtveth-a-$$ veth_b=wtveth-b-$$
-# The children running now (emptied once reaped, so a recycled PID is never hit).
-srv_pid='' pump_pid='' gbps=''
-stop() { # VARNAME: kill and reap the child whose PID it holds
-  local p=${!1}
-  [ -n "$p" ] || return 0
-  kill "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-  printf -v "$1" ''
-}
-cleanup() {
-  stop srv_pid
-  stop pump_pid
-  # tun-pump removes its namespaces itself, unless it was killed.
-  for ns in "$veth_a" "$veth_b" "$ns_a" "$ns_b"; do
-    [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap 'exit 130' INT TERM
-
-fail() { echo "pump-tcp.sh: $*" >&2; exit 1; }
-
-# The measuring functions set $gbps rather than print it: no subshell, so
-# the child PIDs stay visible to the cleanup.
-iperf() { # NS_CLIENT NS_SERVER ADDR -> $gbps
-  # The server is our child (not iperf3 -D), so a failed client cannot leave
-  # it running in a namespace nobody deletes.
-  ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
-  # shellcheck disable=SC2034 # read by stop() through ${!1}
-  srv_pid=$!
-  sleep 0.3
-  local out
-  # Hang guards only: a stream whose device vanished can spin forever.
-  out=$(timeout -k 5 $((secs + 30)) ip netns exec "$1" \
-    iperf3 -c "$3" -t "$secs" -J --connect-timeout 5000 2>/dev/null) || true
-  stop srv_pid
-  gbps=$(jq -e -r 'select(.error == null) | .end.sum_received.bits_per_second / 1e9 * 100 | round / 100' \
-    <<<"$out" 2>/dev/null) || gbps=
-  [ -n "$gbps" ]
-}
+pump_pid='' gbps=''
+bench_children=(srv_pid pump_pid) bench_netns=("$veth_a" "$veth_b" "$ns_a" "$ns_b")
+bench_begin
 
 through_pump() { # MODE-NAME MODE-ARGS...
   local mode=$1; shift
@@ -69,11 +35,8 @@ through_pump() { # MODE-NAME MODE-ARGS...
   # Ready once its forwarder thread runs (after both sessions are up); on a
   # slow machine (a kernel under emulation) that takes seconds.  The
   # duration above only guards against a hang: it is stopped below.
-  for _ in $(seq 600); do
-    grep -qs '^tun-pump/fwd' /proc/"$pump_pid"/task/*/comm && break
-    sleep 0.1
-  done
-  iperf "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "$mode: iperf3 through tun-pump gave no result"; }
+  retry 600 has_thread "$pump_pid" tun-pump/fwd || true
+  iperf_gbps "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "$mode: iperf3 through tun-pump gave no result"; }
   # A pump that died during the stream makes the number meaningless.
   kill -0 "$pump_pid" 2>/dev/null || { cat "$tmp/pump.err" >&2; fail "$mode: tun-pump exited during the stream"; }
   stop pump_pid
@@ -81,17 +44,11 @@ through_pump() { # MODE-NAME MODE-ARGS...
 
 through_veth() {
   ip netns add "$veth_a"; ip netns add "$veth_b"
-  ip link add wtv-a netns "$veth_a" type veth peer name wtv-b netns "$veth_b"
-  ip -n "$veth_a" addr add 10.3.0.1/24 dev wtv-a; ip -n "$veth_a" link set wtv-a up
-  ip -n "$veth_b" addr add 10.3.0.2/24 dev wtv-b; ip -n "$veth_b" link set wtv-b up
-  iperf "$veth_a" "$veth_b" 10.3.0.2 || fail "veth: iperf3 gave no result"
+  veth_pair "$veth_a" wtv-a 10.3.0.1/24 "$veth_b" wtv-b 10.3.0.2/24
+  iperf_gbps "$veth_a" "$veth_b" 10.3.0.2 || fail "veth: iperf3 gave no result"
   ip netns del "$veth_a"; ip netns del "$veth_b"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-tmp=$(mktemp -d)
-trap 'cleanup; rm -rf "$tmp"' EXIT
 declare -A res
 modes=("offload" "split" "no-offload" "veth")
 for r in $(seq "$runs"); do
