@@ -7,48 +7,21 @@
 # BUILD (environment, default build): the build directory holding tools/tun-pump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+me='pump-mq.sh'
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 runs=${1:-5}
 secs=${2:-4}
 streams=${3:-2}
 queues=${4:-2}
 pump=${BUILD:-build}/tools/tun-pump
-for tool in iperf3 jq; do
-  command -v "$tool" >/dev/null || { echo "pump-mq.sh: needs $tool" >&2; exit 1; }
-done
-[ -x "$pump" ] || { echo "pump-mq.sh: $pump is missing (build first, or set BUILD)" >&2; exit 1; }
+need_tools "" iperf3 jq
+need_build "$pump"
 
 ns_a=wtmq-a-$$ ns_b=wtmq-b-$$ veth_a=wtmqv-a-$$ veth_b=wtmqv-b-$$
-srv_pid='' pump_pid='' gbps=''
-stop() { # VARNAME: kill and reap the child whose PID it holds
-  local p=${!1}
-  [ -n "$p" ] || return 0
-  kill "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-  printf -v "$1" ''
-}
-cleanup() {
-  stop srv_pid
-  stop pump_pid
-  for ns in "$veth_a" "$veth_b" "$ns_a" "$ns_b"; do
-    [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap 'exit 130' INT TERM
-fail() { echo "pump-mq.sh: $*" >&2; exit 1; }
-
-iperf() { # NS_CLIENT NS_SERVER ADDR -> $gbps
-  ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
-  # shellcheck disable=SC2034 # read by stop() through ${!1}
-  srv_pid=$!
-  sleep 0.3
-  local out
-  out=$(timeout -k 5 $((secs + 30)) ip netns exec "$1" \
-    iperf3 -c "$3" -t "$secs" -P "$streams" -J --connect-timeout 5000 2>/dev/null) || true
-  stop srv_pid
-  gbps=$(jq -e -r 'select(.error == null) | .end.sum_received.bits_per_second / 1e9 * 100 | round / 100' \
-    <<<"$out" 2>/dev/null) || gbps=
-  [ -n "$gbps" ]
-}
+pump_pid='' gbps=''
+bench_children=(srv_pid pump_pid) bench_netns=("$veth_a" "$veth_b" "$ns_a" "$ns_b")
+bench_begin
 
 spread=''
 through_pump() { # QUEUES
@@ -57,11 +30,8 @@ through_pump() { # QUEUES
     --duration $((secs + 60)) >"$tmp/pump.json" 2>"$tmp/pump.err" &
   # shellcheck disable=SC2034
   pump_pid=$!
-  for _ in $(seq 600); do
-    grep -qs '^tun-pump/fwd' /proc/"$pump_pid"/task/*/comm && break
-    sleep 0.1
-  done
-  iperf "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "--queues $1: no iperf3 result"; }
+  retry 600 has_thread "$pump_pid" tun-pump/fwd || true
+  iperf_gbps "$ns_a" "$ns_b" 10.2.0.1 -P "$streams" || { cat "$tmp/pump.err" >&2; fail "--queues $1: no iperf3 result"; }
   kill -0 "$pump_pid" 2>/dev/null || { cat "$tmp/pump.err" >&2; fail "--queues $1: tun-pump exited"; }
   stop pump_pid
   # A->B bytes per queue, in percent of the total.
@@ -71,17 +41,11 @@ through_pump() { # QUEUES
 
 through_veth() {
   ip netns add "$veth_a"; ip netns add "$veth_b"
-  ip link add wtmv-a netns "$veth_a" type veth peer name wtmv-b netns "$veth_b"
-  ip -n "$veth_a" addr add 10.3.0.1/24 dev wtmv-a; ip -n "$veth_a" link set wtmv-a up
-  ip -n "$veth_b" addr add 10.3.0.2/24 dev wtmv-b; ip -n "$veth_b" link set wtmv-b up
-  iperf "$veth_a" "$veth_b" 10.3.0.2 || fail "veth: no iperf3 result"
+  veth_pair "$veth_a" wtmv-a 10.3.0.1/24 "$veth_b" wtmv-b 10.3.0.2/24
+  iperf_gbps "$veth_a" "$veth_b" 10.3.0.2 -P "$streams" || fail "veth: no iperf3 result"
   ip netns del "$veth_a"; ip netns del "$veth_b"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-tmp=$(mktemp -d)
-trap 'cleanup; rm -rf "$tmp"' EXIT
 declare -A res
 modes=("q1" "q$queues" "veth")
 for r in $(seq "$runs"); do
