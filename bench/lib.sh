@@ -34,6 +34,13 @@ stop() { # VARNAME: kill and reap the child whose PID it holds
   printf -v "$1" ''
 }
 
+netns_add() { # NS...: new namespaces, loopback up
+  local ns
+  for ns in "$@"; do
+    ip netns add "$ns"; ip -n "$ns" link set lo up
+  done
+}
+
 del_netns() { # NS...: delete those that exist
   local ns
   for ns in "$@"; do

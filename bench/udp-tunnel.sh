@@ -20,6 +20,9 @@
 # TUNNEL_ARGS (environment): more udp-tunnel options for every tunnel mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+me='udp-tunnel.sh'
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 runs=${1:-3}
 secs=${2:-5}
 json_out=${3:-}
@@ -27,63 +30,28 @@ tunnel=${BUILD:-build}/tools/udp-tunnel
 read -r -a modes <<<"${MODES:-batch offload plain veth}"
 ncpu=$(nproc)
 engine_cpus=${ENGINE_CPUS-"$((0 % ncpu)) $((1 % ncpu))"}
-for tool in iperf3 jq ip; do
-  command -v "$tool" >/dev/null || { echo "udp-tunnel.sh: needs $tool" >&2; exit 1; }
-done
-[ -x "$tunnel" ] || { echo "udp-tunnel.sh: $tunnel is missing (build first, or set BUILD)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "udp-tunnel.sh: needs root (namespaces)" >&2; exit 1; }
+need_tools "" iperf3 jq ip
+need_build "$tunnel"
+[ "$(id -u)" = 0 ] || fail "needs root (namespaces)"
 
 # Names carry our PID: two instances (or a leftover) never collide.
 ep_a=wtut-epa-$$ th_a=wtut-tha-$$ th_b=wtut-thb-$$ ep_b=wtut-epb-$$
 inner_mtu=1452 # the tunnel's: 1500 less IPv6 + UDP headers; endpoints use it too
-# The children running now (emptied once reaped, so a recycled PID is never hit).
-srv_pid='' tun_a='' tun_b=''
-stop() { # VARNAME: stop and reap the child whose PID it holds
-  local p=${!1}
-  [ -n "$p" ] || return 0
-  kill "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-  printf -v "$1" ''
-}
-cleanup() {
-  stop srv_pid; stop tun_a; stop tun_b
-  for ns in "$ep_a" "$th_a" "$th_b" "$ep_b"; do
-    if [ -e "/run/netns/$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
-  done
-}
-fail() { echo "udp-tunnel.sh: $*" >&2; exit 1; }
-trap 'exit 130' INT TERM
-
-link() { # NS1 DEV1 ADDR1 NS2 DEV2 ADDR2 MTU
-  ip link add "$2" netns "$1" mtu "$7" type veth peer name "$5" netns "$4" mtu "$7"
-  ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" link set "$2" up
-  ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
-}
+tun_a='' tun_b=''
+bench_children=(srv_pid tun_a tun_b) bench_netns=("$ep_a" "$th_a" "$th_b" "$ep_b")
 
 topology() {
-  for ns in "$ep_a" "$th_a" "$th_b" "$ep_b"; do
-    ip netns add "$ns"; ip -n "$ns" link set lo up
-  done
-  link "$ep_a" wtut-e "10.10.1.2/24" "$th_a" wtut-a "10.10.1.1/24" "$inner_mtu"
-  link "$th_a" wtut-u "192.168.50.1/24" "$th_b" wtut-u "192.168.50.2/24" 1500
-  link "$th_b" wtut-b "10.10.2.1/24" "$ep_b" wtut-e "10.10.2.2/24" "$inner_mtu"
+  netns_add "$ep_a" "$th_a" "$th_b" "$ep_b"
+  veth_pair "$ep_a" wtut-e "10.10.1.2/24" "$th_a" wtut-a "10.10.1.1/24" "$inner_mtu"
+  veth_pair "$th_a" wtut-u "192.168.50.1/24" "$th_b" wtut-u "192.168.50.2/24" 1500
+  veth_pair "$th_b" wtut-b "10.10.2.1/24" "$ep_b" wtut-e "10.10.2.2/24" "$inner_mtu"
   ip -n "$ep_a" route add default via 10.10.1.1
   ip -n "$ep_b" route add default via 10.10.2.1
   for ns in "$th_a" "$th_b"; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
 }
 
-cpu_ticks() { # PID...: user + system clock ticks of these processes, all threads
-  local t=0 p f
-  for p in "$@"; do
-    # Fields after the command name, which may hold spaces: utime is the 12th.
-    f=$(sed 's/^.*) //' /proc/"$p"/stat)
-    t=$((t + $(awk '{print $12 + $13}' <<<"$f")))
-  done
-  echo "$t"
-}
-
-ready() { # PID: its udp-tunnel/in thread runs (after the session is up)
-  grep -qs '^udp-tunnel/in' /proc/"$1"/task/*/comm
+ready() { # both tunnels' udp-tunnel/in threads run (after their sessions are up)
+  has_thread "$tun_a" udp-tunnel/in && has_thread "$tun_b" udp-tunnel/in
 }
 
 start_tunnels() { # MODE-ARGS...
@@ -100,10 +68,7 @@ start_tunnels() { # MODE-ARGS...
   ip netns exec "$th_b" "$tunnel" "${common[@]}" "${pin_b[@]}" --local 192.168.50.2:5555 --peer 192.168.50.1:5555 \
     --addr 10.99.0.2/30 --route 10.10.1.0/24 "$@" "${extra[@]}" 2>>"$tmp/tunnel.err" &
   tun_b=$!
-  for _ in $(seq 600); do
-    ready "$tun_a" && ready "$tun_b" && return 0
-    sleep 0.1
-  done
+  retry 600 ready && return 0
   cat "$tmp/tunnel.err" >&2
   fail "udp-tunnel $* did not start"
 }
@@ -117,20 +82,14 @@ veth_routes() { # add|del
 # $pkts (UDP: datagrams received) from its JSON.  No subshell, so the
 # child PIDs stay visible to the cleanup.
 iperf() { # IPERF-CLIENT-ARGS...
-  ip netns exec "$ep_b" iperf3 -s -1 -B 10.10.2.2 >/dev/null 2>&1 &
-  # shellcheck disable=SC2034 # read by stop() through ${!1}
-  srv_pid=$!
-  sleep 0.3
-  local out
-  # A hang guard only.
-  out=$(timeout -k 5 $((secs + 30)) ip netns exec "$ep_a" \
-    iperf3 -c 10.10.2.2 -t "$secs" -J --connect-timeout 5000 "$@" 2>/dev/null) || true
+  iperf_server "$ep_b" 10.10.2.2
+  iperf_client "$ep_a" 10.10.2.2 "$@"
   stop srv_pid
-  jq -e '.error == null' <<<"$out" >/dev/null 2>&1 || { echo "$out" | tail -3 >&2; return 1; }
+  jq -e '.error == null' <<<"$iperf_json" >/dev/null 2>&1 || { echo "$iperf_json" | tail -3 >&2; return 1; }
   if [ "${1:-}" = -u ]; then
-    read -r bytes secs_run pkts < <(jq -r '.end.sum_received | "\(.bytes) \(.seconds) \(.packets - .lost_packets)"' <<<"$out")
+    read -r bytes secs_run pkts < <(jq -r '.end.sum_received | "\(.bytes) \(.seconds) \(.packets - .lost_packets)"' <<<"$iperf_json")
   else
-    read -r bytes secs_run < <(jq -r '.end.sum_received | "\(.bytes) \(.seconds)"' <<<"$out")
+    read -r bytes secs_run < <(jq -r '.end.sum_received | "\(.bytes) \(.seconds)"' <<<"$iperf_json")
     pkts=0
   fi
 }
@@ -166,13 +125,11 @@ run_mode() { # MODE
   if [ "$1" = veth ]; then veth_routes del; else stop tun_a; stop tun_b; fi
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
 col() { # RESULTS FIELD: median of one field over the runs
   tr ' ' '\n' <<<"$1" | grep . | cut -d/ -f"$2" | median
 }
 
-tmp=$(mktemp -d)
-trap 'cleanup; rm -rf "$tmp"' EXIT
+bench_begin
 declare -A res
 topology
 for r in $(seq "$runs"); do
