@@ -26,6 +26,9 @@
 # process it starts is its own child, stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+me='wireguard-interop'
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 check=false rounds=2 secs=5 perf_dir=''
 pairs="wintun-stock stock-stock wintun-wintun" tests="tcp-ab tcp-ba udp-ab udp-ba"
@@ -43,10 +46,7 @@ while [ $# -gt 0 ]; do
 done
 wintun_bin=${WG_WINTUN:-build/bindings/go/wireguard-go-wintun}
 stock_bin=${WG_STOCK:-/usr/bin/wireguard-go}
-fail() { echo "wireguard-interop: $*" >&2; exit 1; }
-for tool in wg iperf3 jq ping; do
-  command -v "$tool" >/dev/null || fail "needs $tool (tools/setup-deps.sh)"
-done
+need_tools " (tools/setup-deps.sh)" wg iperf3 jq ping
 [ -x "$wintun_bin" ] || fail "$wintun_bin is missing (tools/check-go.sh builds it, or set WG_WINTUN)"
 [ -x "$stock_bin" ] || fail "$stock_bin is missing (apt-get install wireguard-go)"
 [ -n "$perf_dir" ] && { command -v perf >/dev/null || fail "--perf needs perf (linux-perf)"; mkdir -p "$perf_dir"; }
@@ -55,33 +55,12 @@ done
 # tunnel interfaces differ between A and B because both namespaces share
 # /var/run/wireguard, where the UAPI sockets are named after them.
 ns_a=wgi-a-$$ ns_b=wgi-b-$$ if_a=wgia$$ if_b=wgib$$
-tmp=$(mktemp -d)
-pid_a='' pid_b='' srv_pid='' perf_a='' perf_b=''
-stop() { # VARNAME: stop and reap the child whose PID it holds
-  local p=${!1}
-  [ -n "$p" ] || return 0
-  kill "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-  printf -v "$1" ''
-}
-cleanup() {
-  for v in perf_a perf_b srv_pid pid_a pid_b; do stop "$v"; done
-  for ns in "$ns_a" "$ns_b"; do
-    [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pid_a='' pid_b='' perf_a='' perf_b=''
+bench_children=(perf_a perf_b srv_pid pid_a pid_b) bench_netns=("$ns_a" "$ns_b")
+bench_begin
 
-ip netns add "$ns_a"
-ip netns add "$ns_b"
-ip -n "$ns_a" link add veth-a type veth peer name veth-b netns "$ns_b"
-ip -n "$ns_a" addr add 10.77.0.1/24 dev veth-a
-ip -n "$ns_b" addr add 10.77.0.2/24 dev veth-b
-for ns in "$ns_a" "$ns_b"; do ip -n "$ns" link set lo up; done
-ip -n "$ns_a" link set veth-a up
-ip -n "$ns_b" link set veth-b up
+netns_add "$ns_a" "$ns_b"
+veth_pair "$ns_a" veth-a 10.77.0.1/24 "$ns_b" veth-b 10.77.0.2/24
 umask 077 # private keys
 wg genkey >"$tmp/key-a"
 wg genkey >"$tmp/key-b"
@@ -89,6 +68,10 @@ pub_a=$(wg pubkey <"$tmp/key-a")
 pub_b=$(wg pubkey <"$tmp/key-b")
 
 binary() { [ "$1" = wintun ] && echo "$wintun_bin" || echo "$stock_bin"; }
+
+uapi_or_exited() { # PID IFNAME: its UAPI socket is there, or it is gone
+  [ -S "/var/run/wireguard/$2.sock" ] || ! kill -0 "$1" 2>/dev/null
+}
 
 # up SIDE KIND: start one end in the foreground as our child, wait for its
 # UAPI socket, configure it with wg and bring the tunnel up.
@@ -103,12 +86,11 @@ up() {
     "$(binary "$kind")" -f "$ifname" 2>"$tmp/log-$side" &
   pid=$!
   printf -v "pid_$side" %s "$pid"
-  for _ in $(seq 100); do
-    [ -S "/var/run/wireguard/$ifname.sock" ] && break
+  retry 100 uapi_or_exited "$pid" "$ifname" || true
+  if [ ! -S "/var/run/wireguard/$ifname.sock" ]; then
     kill -0 "$pid" 2>/dev/null || { cat "$tmp/log-$side" >&2; fail "$kind end in $side exited"; }
-    sleep 0.1
-  done
-  [ -S "/var/run/wireguard/$ifname.sock" ] || fail "$kind end in $side: no UAPI socket after 10 s"
+    fail "$kind end in $side: no UAPI socket after 10 s"
+  fi
   ip netns exec "$ns" wg set "$ifname" private-key "$key" listen-port 51820 \
     peer "$peer" allowed-ips 10.78.0.0/24 endpoint "$peer_addr:51820"
   ip -n "$ns" addr add "$addr/24" dev "$ifname"
@@ -129,9 +111,6 @@ ping_both() {
     fail "$1: ping B->A through the tunnel failed"
 }
 
-# cpu_ticks PID: utime+stime of every thread of the process, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
 # link_rx NS IF: bytes and packets the tunnel interface received.
 link_rx() {
   ip -n "$1" -j -s link show "$2" | jq -r '.[0].stats64.rx | "\(.bytes) \(.packets)"'
@@ -140,7 +119,7 @@ link_rx() {
 # measure PAIR TEST: one iperf3 test from the sender to the receiver side;
 # appends "PAIR TEST gbps pps cpu_a cpu_b" (CPU s/GB) to $tmp/results.
 measure() {
-  local pair=$1 test=$2 snd rcv_ns rcv_if dst args c0a c0b b0 p0 b1 p1 out t0 t1
+  local pair=$1 test=$2 snd rcv_ns rcv_if dst args c0a c0b b0 p0 b1 p1 t0 t1
   case $test in
     tcp-ab | udp-ab) snd=$ns_a rcv_ns=$ns_b rcv_if=$if_b dst=10.78.0.2 ;;
     *) snd=$ns_b rcv_ns=$ns_a rcv_if=$if_a dst=10.78.0.1 ;;
@@ -148,19 +127,15 @@ measure() {
   args=()
   # UDP: as fast as iperf3 can send, datagrams that fill the tunnel MTU.
   [ "${test%%-*}" = udp ] && args=(-u -b 0 -l 1372)
-  ip netns exec "$rcv_ns" iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
-  srv_pid=$!
-  sleep 0.3
+  iperf_server "$rcv_ns" "$dst"
   read -r b0 p0 < <(link_rx "$rcv_ns" "$rcv_if")
   c0a=$(cpu_ticks "$pid_a") c0b=$(cpu_ticks "$pid_b") t0=$(date +%s.%N)
-  # A hang guard only.
-  out=$(timeout -k 5 $((secs + 30)) ip netns exec "$snd" \
-    iperf3 -c "$dst" -t "$secs" -J --connect-timeout 5000 "${args[@]}" 2>/dev/null) || true
+  iperf_client "$snd" "$dst" "${args[@]}"
   t1=$(date +%s.%N)
   read -r b1 p1 < <(link_rx "$rcv_ns" "$rcv_if")
   local ca=$(($(cpu_ticks "$pid_a") - c0a)) cb=$(($(cpu_ticks "$pid_b") - c0b))
   stop srv_pid
-  jq -e 'select(.error == null) | .end' <<<"$out" >/dev/null 2>&1 || fail "$pair $test: iperf3 gave no result"
+  jq -e 'select(.error == null) | .end' <<<"$iperf_json" >/dev/null 2>&1 || fail "$pair $test: iperf3 gave no result"
   awk -v pair="$pair" -v test="$test" -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v ca="$ca" -v cb="$cb" \
     -v hz="$(getconf CLK_TCK)" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
     'BEGIN { gb = b / 1e9; if (gb <= 0) gb = 1e-9
