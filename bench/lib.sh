@@ -112,6 +112,47 @@ iperf_gbps() { # NS_CLIENT NS_SERVER ADDR IPERF-ARGS... -> $gbps, fails on no re
   [ -n "$gbps" ]
 }
 
+veth_gbps() { # NS_A DEV_A NS_B DEV_B IPERF-ARGS...: A to B over a new veth pair -> $gbps
+  ip netns add "$1"; ip netns add "$3"
+  veth_pair "$1" "$2" 10.3.0.1/24 "$3" "$4" 10.3.0.2/24
+  iperf_gbps "$1" "$3" 10.3.0.2 "${@:5}" || return 1
+  ip netns del "$1"; ip netns del "$3"
+}
+
+# For the scripts measuring tools/tun-pump against a veth pair: the program
+# ($BUILD, default build), the names of its namespaces and of the veth
+# pair's, the cleanup.  tun-pump removes its namespaces itself, unless it
+# was killed.
+pump_setup() { # NS-PREFIX VETH-PREFIX
+  pump=${BUILD:-build}/tools/tun-pump
+  need_build "$pump"
+  # Names carry our PID: two instances (or a leftover) never collide.
+  ns_a=$1-a-$$ ns_b=$1-b-$$ veth_a=$2-a-$$ veth_b=$2-b-$$
+  pump_pid='' gbps=''
+  bench_children=(srv_pid pump_pid) bench_netns=("$veth_a" "$veth_b" "$ns_a" "$ns_b")
+  bench_begin
+}
+
+# tools/tun-pump between the namespaces $ns_a (10.1.0.1) and $ns_b
+# (10.2.0.1), which it creates, as $pump_pid; its standard error goes to
+# $tmp/pump.err.  Ready once its forwarder thread runs (after both sessions
+# are up); on a slow machine (a kernel under emulation) that takes seconds.
+# The duration only guards against a hang: the caller stops it.
+pump_start() { # STDOUT-FILE TUN-PUMP-ARGS...
+  local out=$1
+  shift
+  "$pump" --create-netns --netns-a "$ns_a" --netns-b "$ns_b" --quiet \
+    --addr-a 10.1.0.1/24 --route-a 10.2.0.0/24 --addr-b 10.2.0.1/24 --route-b 10.1.0.0/24 \
+    --duration $((secs + 60)) "$@" >"$out" 2>"$tmp/pump.err" &
+  pump_pid=$!
+  retry 600 has_thread "$pump_pid" tun-pump/fwd || true
+}
+
+pump_failed() { # MESSAGE: tun-pump's errors, then fail
+  cat "$tmp/pump.err" >&2
+  fail "$*"
+}
+
 cpu_ticks() { # PID...: user + system clock ticks of these processes, all threads
   local t=0 p f
   for p in "$@"; do

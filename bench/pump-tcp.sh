@@ -14,39 +14,20 @@ me='pump-tcp.sh'
 runs=${1:-3}
 secs=${2:-4}
 json_out=${3:-}
-pump=${BUILD:-build}/tools/tun-pump
 need_tools " (tools/setup-deps.sh)" iperf3 jq
-need_build "$pump"
-
-# Namespace names carry our PID: two instances (or a leftover) never collide.
-# tun-pump removes its namespaces itself, unless it was killed.
-ns_a=wtbench-a-$$ ns_b=wtbench-b-$$ veth_a=wtveth-a-$$ veth_b=wtveth-b-$$
-pump_pid='' gbps=''
-bench_children=(srv_pid pump_pid) bench_netns=("$veth_a" "$veth_b" "$ns_a" "$ns_b")
-bench_begin
+pump_setup wtbench wtveth
 
 through_pump() { # MODE-NAME MODE-ARGS...
   local mode=$1; shift
-  "$pump" --create-netns --netns-a "$ns_a" --netns-b "$ns_b" --quiet \
-    --addr-a 10.1.0.1/24 --route-a 10.2.0.0/24 --addr-b 10.2.0.1/24 --route-b 10.1.0.0/24 \
-    --duration $((secs + 60)) "$@" >/dev/null 2>"$tmp/pump.err" &
-  # shellcheck disable=SC2034 # read by stop() through ${!1}
-  pump_pid=$!
-  # Ready once its forwarder thread runs (after both sessions are up); on a
-  # slow machine (a kernel under emulation) that takes seconds.  The
-  # duration above only guards against a hang: it is stopped below.
-  retry 600 has_thread "$pump_pid" tun-pump/fwd || true
-  iperf_gbps "$ns_a" "$ns_b" 10.2.0.1 || { cat "$tmp/pump.err" >&2; fail "$mode: iperf3 through tun-pump gave no result"; }
+  pump_start /dev/null "$@"
+  iperf_gbps "$ns_a" "$ns_b" 10.2.0.1 || pump_failed "$mode: iperf3 through tun-pump gave no result"
   # A pump that died during the stream makes the number meaningless.
-  kill -0 "$pump_pid" 2>/dev/null || { cat "$tmp/pump.err" >&2; fail "$mode: tun-pump exited during the stream"; }
+  kill -0 "$pump_pid" 2>/dev/null || pump_failed "$mode: tun-pump exited during the stream"
   stop pump_pid
 }
 
 through_veth() {
-  ip netns add "$veth_a"; ip netns add "$veth_b"
-  veth_pair "$veth_a" wtv-a 10.3.0.1/24 "$veth_b" wtv-b 10.3.0.2/24
-  iperf_gbps "$veth_a" "$veth_b" 10.3.0.2 || fail "veth: iperf3 gave no result"
-  ip netns del "$veth_a"; ip netns del "$veth_b"
+  veth_gbps "$veth_a" wtv-a "$veth_b" wtv-b || fail "veth: iperf3 gave no result"
 }
 
 declare -A res
