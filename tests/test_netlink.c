@@ -322,6 +322,7 @@ Test(netlink, link_dump_survives_churn, .timeout = 120)
 {
 	WINTUN_ADAPTER_HANDLE a = create("wt0");
 	atomic_bool stop = false;
+	unsigned listed = 0, gave_up = 0;
 	pthread_t thread;
 
 	/* Enough links that a dump spans several reads: only then can it be
@@ -342,7 +343,16 @@ Test(netlink, link_dump_survives_churn, .timeout = 120)
 
 		cr_assert_eq(wt_nl_open(&nl, -1), 0);
 		int r = wt_nl_link_list(&nl, &links, &count);
+		/* EAGAIN is the documented answer to a dump interrupted 16
+		 * times in a row: a slow run (valgrind, a loaded machine) gets
+		 * it now and then.  What must never happen is a wrong listing. */
+		if (r == -EAGAIN) {
+			gave_up++;
+			wt_nl_close(&nl);
+			continue;
+		}
 		cr_assert_eq(r, 0, "%s", strerror(-r));
+		listed++;
 		for (size_t j = 0; j < count; j++) {
 			lo += !strcmp(links[j].name, "lo");
 			wt0 += !strcmp(links[j].name, "wt0");
@@ -356,6 +366,8 @@ Test(netlink, link_dump_survives_churn, .timeout = 120)
 	atomic_store(&stop, true);
 	pthread_join(thread, NULL);
 	cr_expect_geq(wt_nl_dump_restarts(), 3, "no interrupted dump seen: restart path untested");
-	cr_log_info("%u dumps restarted", wt_nl_dump_restarts());
+	cr_expect_gt(listed, gave_up, "%u dumps listed, %u gave up (EAGAIN)", listed, gave_up);
+	cr_log_info("%u dumps restarted, %u listed, %u gave up", wt_nl_dump_restarts(), listed,
+		    gave_up);
 	WintunCloseAdapter(a);
 }
