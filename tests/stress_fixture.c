@@ -89,6 +89,39 @@ void stress_expect_clean(struct mpmc *m, const struct fake_engine *fe, unsigned 
 		cr_expect_gt(fe->pads_written, 0);
 }
 
+void stress_run_mpmc(unsigned senders, unsigned receivers, bool pads, void *(*sender)(void *),
+		     void *(*receiver)(void *), void (*send_ends)(struct mpmc *m, unsigned receivers))
+{
+	static struct mpmc m;
+	struct worker ws[STRESS_STREAMS], wr[STRESS_STREAMS];
+	pthread_t ts[STRESS_STREAMS], tr[STRESS_STREAMS];
+	struct fake_engine fe;
+
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(wt_session_create(0x20000, -1, false, &m.s), 0);
+	fake_engine_start(&fe, m.s, pads);
+	for (unsigned i = 0; i < receivers; i++) {
+		wr[i] = (struct worker){ &m, i, 0x9E3779B9u * (i + 1) };
+		pthread_create(&tr[i], NULL, receiver, &wr[i]);
+	}
+	for (unsigned i = 0; i < STRESS_STREAMS; i++) {
+		ws[i] = (struct worker){ &m, i, 0x85EBCA6Bu * (i + 1) };
+		if (i < senders)
+			pthread_create(&ts[i], NULL, sender, &ws[i]);
+	}
+	/* With fewer sender threads, the remaining streams go sequentially. */
+	for (unsigned i = senders; i < STRESS_STREAMS; i++)
+		sender(&ws[i]);
+	for (unsigned i = 0; i < senders; i++)
+		pthread_join(ts[i], NULL);
+	send_ends(&m, receivers);
+	for (unsigned i = 0; i < receivers; i++)
+		pthread_join(tr[i], NULL);
+	fake_engine_stop(&fe);
+	stress_expect_clean(&m, &fe, STRESS_STREAMS);
+	wt_session_destroy(m.s);
+}
+
 /* ---- lost wake-ups ------------------------------------------------------ */
 
 void stress_wait_consumed(struct pingpong *pp, uint32_t i)

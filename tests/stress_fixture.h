@@ -34,6 +34,23 @@ struct mpmc {
 	atomic_uchar seen[STRESS_STREAMS][STRESS_PER_STREAM];
 };
 
+/* One sender (of stream @id) or receiver thread; @rng seeds its choices. */
+struct worker {
+	struct mpmc *m;
+	uint32_t id;
+	uint32_t rng;
+};
+
+/*
+ * The many-sender, many-receiver run through a fake_engine (with pad records
+ * if @pads): @receivers receiver threads, @senders sender threads for the
+ * first streams, the other streams sent in turn from this thread; then
+ * @send_ends gives every receiver its end packet, and the run is checked
+ * (stress_expect_clean).
+ */
+void stress_run_mpmc(unsigned senders, unsigned receivers, bool pads, void *(*sender)(void *),
+		     void *(*receiver)(void *), void (*send_ends)(struct mpmc *m, unsigned receivers));
+
 /* What one receiver saw last of each stream. */
 struct stream_order {
 	uint32_t last[STRESS_STREAMS];

@@ -21,12 +21,6 @@
 
 #define MAX_BATCH 48
 
-struct worker {
-	struct mpmc *m;
-	uint32_t id;
-	uint32_t rng;
-};
-
 static uint32_t next_rand(uint32_t *x)
 {
 	*x ^= *x << 13;
@@ -132,42 +126,14 @@ static void send_ends(struct mpmc *m, unsigned receivers)
 	}
 }
 
-static void run_batches(unsigned senders, unsigned receivers)
-{
-	static struct mpmc m;
-	struct worker ws[STRESS_STREAMS], wr[STRESS_STREAMS];
-	pthread_t ts[STRESS_STREAMS], tr[STRESS_STREAMS];
-	struct fake_engine fe;
-
-	memset(&m, 0, sizeof(m));
-	cr_assert_eq(wt_session_create(0x20000, -1, false, &m.s), 0);
-	fake_engine_start(&fe, m.s, true);
-	for (unsigned i = 0; i < receivers; i++) {
-		wr[i] = (struct worker){ &m, i, 0x9E3779B9u * (i + 1) };
-		pthread_create(&tr[i], NULL, receiver, &wr[i]);
-	}
-	for (unsigned i = 0; i < senders; i++) {
-		ws[i] = (struct worker){ &m, i, 0x85EBCA6Bu * (i + 1) };
-		pthread_create(&ts[i], NULL, sender, &ws[i]);
-	}
-	for (unsigned i = 0; i < senders; i++)
-		pthread_join(ts[i], NULL);
-	send_ends(&m, receivers);
-	for (unsigned i = 0; i < receivers; i++)
-		pthread_join(tr[i], NULL);
-	fake_engine_stop(&fe);
-	stress_expect_clean(&m, &fe, senders);
-	wt_session_destroy(m.s);
-}
-
 Test(batch_stress, four_batch_senders_two_batch_receivers_with_pads, .timeout = 300)
 {
-	run_batches(4, 2);
+	stress_run_mpmc(4, 2, true, sender, receiver, send_ends);
 }
 
 Test(batch_stress, four_batch_senders_four_batch_receivers_with_pads, .timeout = 300)
 {
-	run_batches(4, 4);
+	stress_run_mpmc(4, 4, true, sender, receiver, send_ends);
 }
 
 /* ---- lost wake-ups, one batch at a time, in both directions ----------- */

@@ -19,11 +19,6 @@
 #include "stress_fixture.h"
 #include "wintun.h"
 
-struct worker {
-	struct mpmc *m;
-	uint32_t id;
-};
-
 static void *sender(void *arg)
 {
 	struct worker *w = arg;
@@ -89,46 +84,14 @@ static void send_ends(struct mpmc *m, unsigned receivers)
 	}
 }
 
-static void run_mpmc(unsigned senders, unsigned receivers, bool pads)
-{
-	static struct mpmc m;
-	struct worker ws[STRESS_STREAMS], wr[STRESS_STREAMS];
-	pthread_t ts[STRESS_STREAMS], tr[STRESS_STREAMS];
-	struct fake_engine fe;
-
-	memset(&m, 0, sizeof(m));
-	cr_assert_eq(wt_session_create(0x20000, -1, false, &m.s), 0);
-	fake_engine_start(&fe, m.s, pads);
-	for (unsigned i = 0; i < receivers; i++) {
-		wr[i] = (struct worker){ &m, i };
-		pthread_create(&tr[i], NULL, receiver, &wr[i]);
-	}
-	for (unsigned i = 0; i < STRESS_STREAMS; i++) {
-		ws[i] = (struct worker){ &m, i };
-		if (i < senders)
-			pthread_create(&ts[i], NULL, sender, &ws[i]);
-	}
-	/* With fewer sender threads, the remaining streams go sequentially. */
-	for (unsigned i = senders; i < STRESS_STREAMS; i++)
-		sender(&ws[i]);
-	for (unsigned i = 0; i < senders; i++)
-		pthread_join(ts[i], NULL);
-	send_ends(&m, receivers);
-	for (unsigned i = 0; i < receivers; i++)
-		pthread_join(tr[i], NULL);
-	fake_engine_stop(&fe);
-	stress_expect_clean(&m, &fe, STRESS_STREAMS);
-	wt_session_destroy(m.s);
-}
-
 Test(stress, one_sender_one_receiver, .timeout = 300)
 {
-	run_mpmc(1, 1, false);
+	stress_run_mpmc(1, 1, false, sender, receiver, send_ends);
 }
 
 Test(stress, four_senders_four_receivers_with_pads, .timeout = 300)
 {
-	run_mpmc(4, 4, true);
+	stress_run_mpmc(4, 4, true, sender, receiver, send_ends);
 }
 
 /* ---- lost wake-up: engine -> client (Send ring) ----------------------- */
