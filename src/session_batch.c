@@ -84,33 +84,51 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_P
 	return n;
 }
 
-WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
-					    uint32_t Count)
+/*
+ * WintunReleaseReceivePackets (@send false: the Send ring, under rx.lock) and
+ * WintunSendPackets (@send true: the Receive ring, under tx.lock): hand the
+ * batch back, publish Head or Tail once, wake the engine at most once.
+ */
+static void hand_back_batch(struct wintun_session *s, bool send, const WINTUN_BATCH_PACKET *pkts,
+			    uint32_t count, const char *fn)
 {
+	pthread_mutex_t *lock;
 	struct wt_client_dir d;
 	uint32_t before, bad, first_bad = 0;
 	const void *first_data = NULL;
 	bool moved;
 
-	if (!s || (!Packets && Count)) {
-		wt_err("WintunReleaseReceivePackets: %s is NULL", s ? "Packets" : "session");
+	if (!s || (!pkts && count)) {
+		wt_err("%s: %s is NULL", fn, s ? "Packets" : "session");
 		errno = EINVAL;
 		return;
 	}
-	pthread_mutex_lock(&s->rx.lock);
-	d = wt_rx_dir(s);
-	before = s->rx.head_release;
-	bad = hand_back_locked(&d, Packets, Count, &first_bad, &first_data);
-	moved = wt_rx_reclaim_locked(s, before);
-	pthread_mutex_unlock(&s->rx.lock);
-	if (moved)
+	lock = send ? &s->tx.lock : &s->rx.lock;
+	pthread_mutex_lock(lock);
+	d = send ? wt_tx_dir(s) : wt_rx_dir(s);
+	before = *d.release;
+	bad = hand_back_locked(&d, pkts, count, &first_bad, &first_data);
+	moved = send ? wt_tx_publish_locked(s, before) : wt_rx_reclaim_locked(s, before);
+	pthread_mutex_unlock(lock);
+	/* Fence, then wake the engine if it armed (Alertable handshake): once
+	 * for the whole batch. */
+	if (moved && send)
+		wt_ring_wake(d.ring, s->rings.desc.Receive.TailMoved);
+	else if (moved)
 		wt_rx_space_wake(s);
 	if (bad) {
-		wt_err("WintunReleaseReceivePackets: %u of %u packets (the first at index %u, "
-		       "%p) were not received on this session or were released already",
-		       bad, Count, first_bad, first_data);
+		wt_err("%s: %u of %u packets (the first at index %u, %p) were not %s on this "
+		       "session or were %s already",
+		       fn, bad, count, first_bad, first_data, send ? "allocated" : "received",
+		       send ? "sent" : "released");
 		errno = EINVAL;
 	}
+}
+
+WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
+					    uint32_t Count)
+{
+	hand_back_batch(s, false, Packets, Count, "WintunReleaseReceivePackets");
 }
 
 /* ---- Receive ring: the client produces ------------------------------- */
@@ -182,32 +200,7 @@ WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE s, WINTUN_BA
 WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
 				  uint32_t Count)
 {
-	struct wt_client_dir d;
-	uint32_t before, bad, first_bad = 0;
-	const void *first_data = NULL;
-	bool moved;
-
-	if (!s || (!Packets && Count)) {
-		wt_err("WintunSendPackets: %s is NULL", s ? "Packets" : "session");
-		errno = EINVAL;
-		return;
-	}
-	pthread_mutex_lock(&s->tx.lock);
-	d = wt_tx_dir(s);
-	before = s->tx.tail_release;
-	bad = hand_back_locked(&d, Packets, Count, &first_bad, &first_data);
-	moved = wt_tx_publish_locked(s, before);
-	pthread_mutex_unlock(&s->tx.lock);
-	/* Fence, then wake the engine if it armed (Alertable handshake): once
-	 * for the whole batch. */
-	if (moved)
-		wt_ring_wake(d.ring, s->rings.desc.Receive.TailMoved);
-	if (bad) {
-		wt_err("WintunSendPackets: %u of %u packets (the first at index %u, %p) were "
-		       "not allocated on this session or were sent already",
-		       bad, Count, first_bad, first_data);
-		errno = EINVAL;
-	}
+	hand_back_batch(s, true, Packets, Count, "WintunSendPackets");
 }
 
 /* ---- Wintun 0.1 bundles ---------------------------------------------- */
