@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -134,4 +135,30 @@ void nn_tcp_transfer(const struct nn_tcp *t)
 	close(r.listener);
 	cr_expect_eq(r.bytes, t->bytes, "%llu bytes arrived", (unsigned long long)r.bytes);
 	cr_expect_eq(r.hash, hash, "the data differ at the far end");
+}
+
+pid_t nn_thread_named(pid_t pid, const char *comm)
+{
+	char path[320], name[32];
+	size_t len = strlen(comm);
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && found < 0 && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) && !strncmp(name, comm, len) && name[len] == '\n')
+			found = atoi(de->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }

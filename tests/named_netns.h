@@ -2,12 +2,14 @@
 /*
  * For the end-to-end suites that run real binaries in named network
  * namespaces (test_pump.c, test_udp_tunnel.c): sockets and commands inside
- * one, and a TCP transfer between two checked byte for byte.
+ * one, a TCP transfer between two checked byte for byte, and the threads of
+ * the binaries under test.
  */
 #ifndef WINTUN_TEST_NAMED_NETNS_H
 #define WINTUN_TEST_NAMED_NETNS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A socket of @type inside the named namespace @ns (/run/netns/@ns). */
 int nn_socket_in(const char *ns, int type);
@@ -28,5 +30,9 @@ struct nn_tcp {
 /* Send t->bytes of pseudo-random data over TCP and expect them at the far
  * end, the same bytes (a checksum) and all of them. */
 void nn_tcp_transfer(const struct nn_tcp *t);
+
+/* The id of the thread of process @pid named @comm exactly, or -1 (also
+ * once the process is gone). */
+pid_t nn_thread_named(pid_t pid, const char *comm);
 
 #endif

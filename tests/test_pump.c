@@ -57,32 +57,6 @@ static char out_path[64];
 /* The test made the namespaces (IPv6 off) and removes them itself. */
 static bool own_ns;
 
-/* Whether process @pid has its "tun-pump/fwd" thread (false once it exited). */
-static bool forwarder_running(pid_t pid)
-{
-	char path[64], comm[32];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while (!found && (d = readdir(dir))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "tun-pump/fwd", 12);
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
 static void launch(const char **argv, int n, const char *const *extra)
 {
 	for (; extra && *extra; extra++)
@@ -102,7 +76,7 @@ static void launch(const char **argv, int n, const char *const *extra)
 	/* Ready once the forwarder thread runs: it starts after the adapters
 	 * are configured and both sessions are up.  A slow machine (a kernel
 	 * under emulation) takes seconds; 60 s only guards against a hang. */
-	for (int i = 0; i < 6000 && !forwarder_running(pump); i++)
+	for (int i = 0; i < 6000 && nn_thread_named(pump, "tun-pump/fwd") < 0; i++)
 		usleep(10000);
 }
 
@@ -421,32 +395,6 @@ Test(pump, sigterm_under_load_leaves_nothing)
 	cr_expect_eq(kill(pump, 0), -1, "pump still running");
 }
 
-/* The thread of @pid named @comm, or -1. */
-static pid_t thread_named(pid_t pid, const char *comm)
-{
-	char path[320], name[32];
-	struct dirent *de;
-	pid_t found = -1;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	while (d && found < 0 && (de = readdir(d))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
-		    name[strlen(comm)] == '\n')
-			found = atoi(de->d_name);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 static bool thread_gone(pid_t pid, pid_t tid)
 {
 	char path[64];
@@ -468,8 +416,8 @@ Test(pump, sigterm_while_waiting_for_room)
 	bool gone = false;
 
 	start_pump((const char *[]){ "--separate-engines", "--json", NULL });
-	engine_b = thread_named(pump, "wintun/wtpump-b");
-	fwd = thread_named(pump, "tun-pump/fwd");
+	engine_b = nn_thread_named(pump, "wintun/wtpump-b");
+	fwd = nn_thread_named(pump, "tun-pump/fwd");
 	cr_assert(engine_b > 0 && fwd > 0, "threads not found");
 	cr_assert_eq(ptrace(PTRACE_SEIZE, engine_b, 0, 0), 0, "PTRACE_SEIZE: %s", strerror(errno));
 	cr_assert_eq(ptrace(PTRACE_INTERRUPT, engine_b, 0, 0), 0);

@@ -75,29 +75,10 @@ static void make_underlay(void)
 		   ends[i].ns, i + 1, i, ends[i].ns, i, ends[i].ns);
 }
 
-/* Whether @pid runs a thread called udp-tunnel/in (started last). */
+/* Whether @pid runs its thread udp-tunnel/in (started last). */
 static bool running(pid_t pid)
 {
-	char path[320], comm[32];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && !found && (d = readdir(dir))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "udp-tunnel/in", 13);
-		fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return found;
+	return nn_thread_named(pid, "udp-tunnel/in") >= 0;
 }
 
 static void start_end(int i, const char *const *mode)
