@@ -18,37 +18,40 @@
 
 /* ---- Send ring: the client consumes ---------------------------------- */
 
-/* Take the packet record at rx.head (just peeked): it is now outstanding. */
-static void rx_take_locked(struct wintun_session *s, uint32_t len)
-{
-	s->rx.head = wintun_ring_next(s->rx.head, len, s->rings.capacity);
-	s->rx.outstanding++;
-}
-
 /*
- * Advance head_release over the released records (CLIENT or PAD) and publish
- * it if it moved from @before.  Returns true if Head moved (the caller wakes
- * the engine after unlocking).
+ * Hand back Packets[0..count) in one direction (release or send).  The common
+ * case first, in one pass: the packets are the oldest still held, in ring
+ * order (a batch as WintunReceivePackets or WintunAllocateSendPackets
+ * returned it), so the release cursor moves past them, and past the records
+ * already handed back in between, as the walk would.  The rest go one by
+ * one.  Returns how many were not held, the first at index *first_bad
+ * with its data at *first_data.
  */
-static bool rx_reclaim_locked(struct wintun_session *s, uint32_t before)
+static uint32_t hand_back_locked(const struct wt_client_dir *d, const WINTUN_BATCH_PACKET *pkts,
+				 uint32_t count, uint32_t *first_bad, const void **first_data)
 {
-	WINTUN_RING *ring = s->rings.desc.Send.Ring;
-	uint32_t cap = s->rings.capacity, word;
+	uint32_t i = 0, bad = 0, word;
 
-	while (s->rx.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->rx.head_release)->Size);
-		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
-			break;
-		s->rx.head_release = wintun_ring_next(s->rx.head_release,
-							wintun_ring_record_len(word), cap);
-		s->rx.outstanding--;
+	while (i < count && *d->outstanding) {
+		WINTUN_RING_PACKET *rec = wintun_ring_record(d->ring, *d->release);
+
+		word = wt_load_relaxed(&rec->Size);
+		if (wt_dir_holds(d, word)) {
+			if (pkts[i].Data != rec->Data)
+				break;
+			wt_store_relaxed(&rec->Size, word ^ WINTUN_PACKET_CLIENT);
+			i++;
+		}
+		*d->release = wintun_ring_next(*d->release, wintun_ring_record_len(word), d->cap);
+		(*d->outstanding)--;
 	}
-	if (s->rx.head_release == before || s->rx.stop_errno == EBADMSG)
-		return false;
-	/* Pairs with the engine's load-acquire of Send.Head: our reads of the
-	 * released packets happen before the engine reuses their space. */
-	wt_store_release(&ring->Head, s->rx.head_release);
-	return true;
+	for (; i < count; i++) {
+		if (!wt_dir_hand_back(d, pkts[i].Data) && !bad++) {
+			*first_bad = i;
+			*first_data = pkts[i].Data;
+		}
+	}
+	return bad;
 }
 
 WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_PACKET *Packets,
@@ -70,7 +73,7 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_P
 	ret = wt_rx_peek_locked(s, &rec, &len, true);
 	while (!ret) {
 		Packets[n++] = (WINTUN_BATCH_PACKET){ .Data = rec->Data, .Size = len };
-		rx_take_locked(s, len);
+		wt_rx_take_locked(s, len);
 		if (n == Count)
 			break;
 		ret = wt_rx_peek_locked(s, &rec, &len, false);
@@ -82,94 +85,53 @@ WINTUN_API uint32_t WintunReceivePackets(WINTUN_SESSION_HANDLE s, WINTUN_BATCH_P
 }
 
 /*
- * The common case in one pass: Packets[0..) are the oldest packets still out,
- * in ring order (a batch as WintunReceivePackets returned it).  Moves
- * head_release past them and past the pads and released records in between,
- * as the walk would.  Returns how many packets it took.
+ * WintunReleaseReceivePackets (@send false: the Send ring, under rx.lock) and
+ * WintunSendPackets (@send true: the Receive ring, under tx.lock): hand the
+ * batch back, publish Head or Tail once, wake the engine at most once.
  */
-static uint32_t rx_release_in_order_locked(struct wintun_session *s, const WINTUN_BATCH_PACKET *pkts,
-					   uint32_t count)
+static void hand_back_batch(struct wintun_session *s, bool send, const WINTUN_BATCH_PACKET *pkts,
+			    uint32_t count, const char *fn)
 {
-	WINTUN_RING *ring = s->rings.desc.Send.Ring;
-	uint32_t i = 0, word;
+	pthread_mutex_t *lock;
+	struct wt_client_dir d;
+	uint32_t before, bad, first_bad = 0;
+	const void *first_data = NULL;
+	bool moved;
 
-	while (i < count && s->rx.outstanding) {
-		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, s->rx.head_release);
-
-		word = wt_load_relaxed(&rec->Size);
-		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
-			if (pkts[i].Data != rec->Data)
-				break;
-			i++;
-		}
-		s->rx.head_release = wintun_ring_next(s->rx.head_release,
-							wintun_ring_record_len(word), s->rings.capacity);
-		s->rx.outstanding--;
+	if (!s || (!pkts && count)) {
+		wt_err("%s: %s is NULL", fn, s ? "Packets" : "session");
+		errno = EINVAL;
+		return;
 	}
-	return i;
+	lock = send ? &s->tx.lock : &s->rx.lock;
+	pthread_mutex_lock(lock);
+	d = send ? wt_tx_dir(s) : wt_rx_dir(s);
+	before = *d.release;
+	bad = hand_back_locked(&d, pkts, count, &first_bad, &first_data);
+	moved = send ? wt_tx_publish_locked(s, before) : wt_rx_reclaim_locked(s, before);
+	pthread_mutex_unlock(lock);
+	/* Fence, then wake the engine if it armed (Alertable handshake): once
+	 * for the whole batch. */
+	if (moved && send)
+		wt_ring_wake(d.ring, s->rings.desc.Receive.TailMoved);
+	else if (moved)
+		wt_rx_space_wake(s);
+	if (bad) {
+		wt_err("%s: %u of %u packets (the first at index %u, %p) were not %s on this "
+		       "session or were %s already",
+		       fn, bad, count, first_bad, first_data, send ? "allocated" : "received",
+		       send ? "sent" : "released");
+		errno = EINVAL;
+	}
 }
 
 WINTUN_API void WintunReleaseReceivePackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
 					    uint32_t Count)
 {
-	WINTUN_RING *ring;
-	uint32_t i, off, cap, word, before, bad = 0, first_bad = 0;
-	bool moved;
-
-	if (!s || (!Packets && Count)) {
-		wt_err("WintunReleaseReceivePackets: %s is NULL", s ? "Packets" : "session");
-		errno = EINVAL;
-		return;
-	}
-	ring = s->rings.desc.Send.Ring;
-	cap = s->rings.capacity;
-	pthread_mutex_lock(&s->rx.lock);
-	before = s->rx.head_release;
-	i = rx_release_in_order_locked(s, Packets, Count);
-	for (; i < Count; i++) {
-		word = 0;
-		off = wt_held_record(ring, cap, Packets[i].Data, s->rx.outstanding,
-				     s->rx.head_release, s->rx.head, &word);
-		if (off == UINT32_MAX || (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
-			if (!bad++)
-				first_bad = i;
-			continue;
-		}
-		wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
-	}
-	moved = rx_reclaim_locked(s, before);
-	pthread_mutex_unlock(&s->rx.lock);
-	if (moved)
-		wt_rx_space_wake(s);
-	if (bad) {
-		wt_err("WintunReleaseReceivePackets: %u of %u packets (the first at index %u, "
-		       "%p) were not received on this session or were released already",
-		       bad, Count, first_bad, (void *)Packets[first_bad].Data);
-		errno = EINVAL;
-	}
+	hand_back_batch(s, false, Packets, Count, "WintunReleaseReceivePackets");
 }
 
 /* ---- Receive ring: the client produces ------------------------------- */
-
-/* Under tx.lock: 0 if the engine still consumes the Receive ring, with its
- * Head in *head; else the errno-style reason, logged if it is corruption. */
-static int tx_head_locked(struct wintun_session *s, const char *fn, uint32_t *head)
-{
-	uint32_t h;
-	int err;
-
-	/* Pairs with the engine's store-release of Receive.Head once its writes
-	 * of the freed records have completed. */
-	h = wt_load_acquire(&s->rings.desc.Receive.Ring->Head);
-	if (h != WINTUN_RING_SENTINEL && wintun_ring_offset_valid(h, s->rings.capacity)) {
-		*head = h;
-		return 0;
-	}
-	err = h == WINTUN_RING_SENTINEL ? wt_tx_stopped_errno(s) : EBADMSG;
-	if (err == EBADMSG)
-		wt_err("%s: the receive ring was stopped as corrupt (head 0x%08x)", fn, h);
-	return err;
-}
 
 /*
  * Allocate records for Packets[0..count) in order, as many as fit, or, with
@@ -179,19 +141,17 @@ static int tx_head_locked(struct wintun_session *s, const char *fn, uint32_t *he
 static int tx_alloc(struct wintun_session *s, WINTUN_BATCH_PACKET *pkts, uint32_t count, bool all,
 		    const char *fn)
 {
-	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
-	uint32_t cap = s->rings.capacity, head = 0, room, need, n = 0;
+	uint32_t head = 0, room, need, n = 0;
 	uint64_t total = 0;
-	WINTUN_RING_PACKET *rec;
 	int err;
 
 	pthread_mutex_lock(&s->tx.lock);
-	err = tx_head_locked(s, fn, &head);
+	err = wt_tx_head_locked(s, fn, &head);
 	if (err) {
 		pthread_mutex_unlock(&s->tx.lock);
 		return -err;
 	}
-	room = wintun_ring_free(head, s->tx.tail, cap);
+	room = wintun_ring_free(head, s->tx.tail, s->rings.capacity);
 	for (uint32_t i = 0; all && i < count; i++)
 		total += wintun_ring_record_size(pkts[i].Size);
 	if (total > room) {
@@ -203,13 +163,8 @@ static int tx_alloc(struct wintun_session *s, WINTUN_BATCH_PACKET *pkts, uint32_
 		if (need > room)
 			break;
 		room -= need;
-		rec = wintun_ring_record(ring, s->tx.tail);
-		/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
-		wt_store_relaxed(&rec->Size, pkts[n].Size | WINTUN_PACKET_CLIENT);
-		pkts[n].Data = rec->Data;
+		pkts[n].Data = wt_tx_take_locked(s, pkts[n].Size)->Data;
 		pkts[n].Reserved = 0;
-		s->tx.tail = wintun_ring_next(s->tx.tail, pkts[n].Size, cap);
-		s->tx.outstanding++;
 	}
 	pthread_mutex_unlock(&s->tx.lock);
 	return n ? (int)n : -ENOBUFS;
@@ -242,100 +197,10 @@ WINTUN_API uint32_t WintunAllocateSendPackets(WINTUN_SESSION_HANDLE s, WINTUN_BA
 	return (uint32_t)ret;
 }
 
-/* Advance tail_release over the records sent (CLIENT clear) and publish it
- * if it moved from @before.  Returns true if Tail moved. */
-static bool tx_publish_locked(struct wintun_session *s, uint32_t before)
-{
-	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
-	uint32_t cap = s->rings.capacity, word;
-
-	while (s->tx.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->tx.tail_release)->Size);
-		if (word & WINTUN_PACKET_CLIENT)
-			break;
-		/* The length bits only: a scribbled word cannot throw the walk
-		 * further than a record can span. */
-		s->tx.tail_release = wintun_ring_next(s->tx.tail_release,
-							wintun_ring_record_len(word), cap);
-		s->tx.outstanding--;
-	}
-	if (s->tx.tail_release == before)
-		return false; /* an earlier allocation is still being filled */
-	/* Pairs with the engine's load-acquire of Receive.Tail: the packet
-	 * bytes written before are visible with the new Tail.  Published under
-	 * the lock so that Tail only moves forward. */
-	wt_store_release(&ring->Tail, s->tx.tail_release);
-	return true;
-}
-
-/*
- * The common case in one pass: Packets[0..) are the first unsent records, in
- * allocation order (a batch as WintunAllocateSendPackets returned it).  Marks
- * them sent and moves tail_release past them, as the walk would.  Returns
- * how many it took; the rest go the general way.
- */
-static uint32_t tx_send_in_order_locked(struct wintun_session *s, const WINTUN_BATCH_PACKET *pkts,
-					uint32_t count)
-{
-	WINTUN_RING *ring = s->rings.desc.Receive.Ring;
-	uint32_t i = 0, word;
-
-	for (; i < count && s->tx.outstanding; i++) {
-		WINTUN_RING_PACKET *rec = wintun_ring_record(ring, s->tx.tail_release);
-
-		if (pkts[i].Data != rec->Data)
-			break;
-		word = wt_load_relaxed(&rec->Size);
-		if (!(word & WINTUN_PACKET_CLIENT))
-			break;
-		wt_store_relaxed(&rec->Size, word & ~WINTUN_PACKET_CLIENT);
-		s->tx.tail_release = wintun_ring_next(s->tx.tail_release,
-							wintun_ring_record_len(word), s->rings.capacity);
-		s->tx.outstanding--;
-	}
-	return i;
-}
-
 WINTUN_API void WintunSendPackets(WINTUN_SESSION_HANDLE s, const WINTUN_BATCH_PACKET *Packets,
 				  uint32_t Count)
 {
-	WINTUN_RING *ring;
-	uint32_t i, off, cap, word, before, bad = 0, first_bad = 0;
-	bool moved;
-
-	if (!s || (!Packets && Count)) {
-		wt_err("WintunSendPackets: %s is NULL", s ? "Packets" : "session");
-		errno = EINVAL;
-		return;
-	}
-	ring = s->rings.desc.Receive.Ring;
-	cap = s->rings.capacity;
-	pthread_mutex_lock(&s->tx.lock);
-	before = s->tx.tail_release;
-	i = tx_send_in_order_locked(s, Packets, Count);
-	for (; i < Count; i++) {
-		word = 0;
-		off = wt_held_record(ring, cap, Packets[i].Data, s->tx.outstanding,
-				     s->tx.tail_release, s->tx.tail, &word);
-		if (off == UINT32_MAX || !(word & WINTUN_PACKET_CLIENT)) {
-			if (!bad++)
-				first_bad = i;
-			continue;
-		}
-		wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
-	}
-	moved = tx_publish_locked(s, before);
-	pthread_mutex_unlock(&s->tx.lock);
-	/* Fence, then wake the engine if it armed (Alertable handshake): once
-	 * for the whole batch. */
-	if (moved)
-		wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
-	if (bad) {
-		wt_err("WintunSendPackets: %u of %u packets (the first at index %u, %p) were "
-		       "not allocated on this session or were sent already",
-		       bad, Count, first_bad, (void *)Packets[first_bad].Data);
-		errno = EINVAL;
-	}
+	hand_back_batch(s, true, Packets, Count, "WintunSendPackets");
 }
 
 /* ---- Wintun 0.1 bundles ---------------------------------------------- */
@@ -369,7 +234,7 @@ static int64_t rx_fill_bundle_locked(struct wintun_session *s, uint8_t *buf, uin
 		used += span;
 		/* Copied out: released at once, by the same walk as a release. */
 		wt_store_relaxed(&rec->Size, len | WINTUN_PACKET_CLIENT);
-		rx_take_locked(s, len);
+		wt_rx_take_locked(s, len);
 		if (++n == WINTUN_MAX_BUNDLE_PACKETS)
 			break;
 		ret = wt_rx_peek_locked(s, &rec, &len, false);
@@ -393,7 +258,7 @@ WINTUN_API uint32_t WintunReadBundle(WINTUN_SESSION_HANDLE s, void *Buffer, uint
 	}
 	pthread_mutex_lock(&s->rx.lock);
 	ret = rx_fill_bundle_locked(s, Buffer, BufferSize);
-	moved = ret > 0 && rx_reclaim_locked(s, s->rx.head_release);
+	moved = ret > 0 && wt_rx_reclaim_locked(s, s->rx.head_release);
 	pthread_mutex_unlock(&s->rx.lock);
 	if (moved)
 		wt_rx_space_wake(s);

@@ -124,6 +124,13 @@ static int rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, ui
 	}
 }
 
+/* Take the packet record at rx.head (just peeked): it is now outstanding. */
+static void rx_take_locked(struct wintun_session *s, uint32_t len)
+{
+	s->rx.head = wintun_ring_next(s->rx.head, len, s->rings.capacity);
+	s->rx.outstanding++;
+}
+
 WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *PacketSize)
 {
 	WINTUN_RING_PACKET *rec;
@@ -141,8 +148,7 @@ WINTUN_API uint8_t *WintunReceivePacket(WINTUN_SESSION_HANDLE s, uint32_t *Packe
 		return wt_fail_ptr(ret);
 	}
 	*PacketSize = len;
-	s->rx.head = wintun_ring_next(s->rx.head, len, s->rings.capacity);
-	s->rx.outstanding++;
+	rx_take_locked(s, len);
 	pthread_mutex_unlock(&s->rx.lock);
 	return rec->Data;
 }
@@ -183,22 +189,103 @@ static uint32_t held_record(WINTUN_RING *ring, uint32_t cap, const uint8_t *pack
 	return off;
 }
 
+/*
+ * The Send ring's releases and the Receive ring's sends are one walk over the
+ * records the client holds; only the Size-word bits that say "held" differ.
+ */
+static struct wt_client_dir rx_dir(struct wintun_session *s)
+{
+	return (struct wt_client_dir){
+		.ring = s->rings.desc.Send.Ring,
+		.cap = s->rings.capacity,
+		.release = &s->rx.head_release,
+		.end = s->rx.head,
+		.outstanding = &s->rx.outstanding,
+		/* Received, not released: neither released (CLIENT) nor a pad. */
+		.held_mask = WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD,
+		.held_bits = 0,
+	};
+}
+
+static struct wt_client_dir tx_dir(struct wintun_session *s)
+{
+	return (struct wt_client_dir){
+		.ring = s->rings.desc.Receive.Ring,
+		.cap = s->rings.capacity,
+		.release = &s->tx.tail_release,
+		.end = s->tx.tail,
+		.outstanding = &s->tx.outstanding,
+		/* Allocated, not sent: CLIENT set. */
+		.held_mask = WINTUN_PACKET_CLIENT,
+		.held_bits = WINTUN_PACKET_CLIENT,
+	};
+}
+
+static bool dir_holds(const struct wt_client_dir *d, uint32_t word)
+{
+	return (word & d->held_mask) == d->held_bits;
+}
+
+/* Under the direction's lock: hand back the held record whose data @packet
+ * is (released or sent: the CLIENT bit flips).  False if it is not one. */
+static bool dir_hand_back(const struct wt_client_dir *d, const uint8_t *packet)
+{
+	uint32_t word = 0;
+	uint32_t off = held_record(d->ring, d->cap, packet, *d->outstanding, *d->release, d->end,
+				   &word);
+
+	if (off == UINT32_MAX || !dir_holds(d, word))
+		return false;
+	wt_store_relaxed(&wintun_ring_record(d->ring, off)->Size, word ^ WINTUN_PACKET_CLIENT);
+	return true;
+}
+
+/* Under the direction's lock: move the release cursor over the records
+ * handed back (and pads). */
+static void dir_walk(const struct wt_client_dir *d)
+{
+	uint32_t word;
+
+	while (*d->outstanding) {
+		word = wt_load_relaxed(&wintun_ring_record(d->ring, *d->release)->Size);
+		if (dir_holds(d, word))
+			break;
+		/* The length bits only: a scribbled word cannot throw the walk
+		 * further than a record can span. */
+		*d->release = wintun_ring_next(*d->release, wintun_ring_record_len(word), d->cap);
+		(*d->outstanding)--;
+	}
+}
+
+/* Under rx.lock: walk head_release over the released records and publish it
+ * if it moved from @before.  Returns true if Head moved (the caller wakes the
+ * engine after unlocking). */
+static bool rx_reclaim_locked(struct wintun_session *s, uint32_t before)
+{
+	struct wt_client_dir d = rx_dir(s);
+
+	dir_walk(&d);
+	if (s->rx.head_release == before || s->rx.stop_errno == EBADMSG)
+		return false;
+	/* Pairs with the engine's load-acquire of Send.Head: our reads of the
+	 * released packets happen before the engine reuses their space. */
+	wt_store_release(&d.ring->Head, s->rx.head_release);
+	return true;
+}
+
 WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
-	WINTUN_RING *ring;
-	uint32_t off, cap, word = 0;
+	struct wt_client_dir d;
+	bool moved;
 
 	if (!s || !Packet) {
 		wt_err("WintunReleaseReceivePacket: %s is NULL", s ? "packet" : "session");
 		errno = EINVAL;
 		return;
 	}
-	ring = s->rings.desc.Send.Ring;
-	cap = s->rings.capacity;
 	pthread_mutex_lock(&s->rx.lock);
-	off = held_record(ring, cap, Packet, s->rx.outstanding, s->rx.head_release, s->rx.head,
-			  &word);
-	if (off == UINT32_MAX || (word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD))) {
+	d = rx_dir(s);
+	if (!dir_hand_back(&d, Packet)) {
 		pthread_mutex_unlock(&s->rx.lock);
 		wt_err("WintunReleaseReceivePacket: %p is not a packet received on this session "
 		       "and not yet released",
@@ -206,21 +293,10 @@ WINTUN_API void WintunReleaseReceivePacket(WINTUN_SESSION_HANDLE s, const uint8_
 		errno = EINVAL;
 		return;
 	}
-	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word | WINTUN_PACKET_CLIENT);
-	while (s->rx.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->rx.head_release)->Size);
-		if (!(word & (WINTUN_PACKET_CLIENT | WINTUN_PACKET_PAD)))
-			break;
-		s->rx.head_release = wintun_ring_next(s->rx.head_release,
-							wintun_ring_record_len(word), cap);
-		s->rx.outstanding--;
-	}
-	/* Pairs with the engine's load-acquire of Send.Head: our reads of the
-	 * released packets happen before the engine reuses their space. */
-	if (s->rx.stop_errno != EBADMSG)
-		wt_store_release(&ring->Head, s->rx.head_release);
+	moved = rx_reclaim_locked(s, s->rx.head_release);
 	pthread_mutex_unlock(&s->rx.lock);
-	rx_space_wake(s);
+	if (moved)
+		rx_space_wake(s);
 }
 
 WINTUN_API bool WintunIsPacketAvailable(WINTUN_SESSION_HANDLE s)
@@ -423,11 +499,43 @@ static int tx_stopped_errno(struct wintun_session *s)
 										     : EBADMSG;
 }
 
+/* Under tx.lock: 0 if the engine still consumes the Receive ring, with its
+ * Head in *head; else the errno-style reason, logged if it is corruption. */
+static int tx_head_locked(struct wintun_session *s, const char *fn, uint32_t *head)
+{
+	uint32_t h;
+	int err;
+
+	/* Pairs with the engine's store-release of Receive.Head once its writes
+	 * of the freed records have completed. */
+	h = wt_load_acquire(&s->rings.desc.Receive.Ring->Head);
+	if (h != WINTUN_RING_SENTINEL && wintun_ring_offset_valid(h, s->rings.capacity)) {
+		*head = h;
+		return 0;
+	}
+	err = h == WINTUN_RING_SENTINEL ? tx_stopped_errno(s) : EBADMSG;
+	if (err == EBADMSG)
+		wt_err("%s: the receive ring was stopped as corrupt (head 0x%08x)", fn, h);
+	return err;
+}
+
+/* Under tx.lock: allocate the record at tx.tail for @size bytes (room
+ * checked), marked CLIENT ("allocated, not sent yet") for the send walk. */
+static WINTUN_RING_PACKET *tx_take_locked(struct wintun_session *s, uint32_t size)
+{
+	WINTUN_RING_PACKET *rec = wintun_ring_record(s->rings.desc.Receive.Ring, s->tx.tail);
+
+	wt_store_relaxed(&rec->Size, size | WINTUN_PACKET_CLIENT);
+	s->tx.tail = wintun_ring_next(s->tx.tail, size, s->rings.capacity);
+	s->tx.outstanding++;
+	return rec;
+}
+
 WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t PacketSize)
 {
-	WINTUN_RING *ring;
 	WINTUN_RING_PACKET *rec;
-	uint32_t head, cap;
+	uint32_t head = 0;
+	int err;
 
 	if (!s || PacketSize == 0 || PacketSize > WINTUN_MAX_IP_PACKET_SIZE) {
 		if (!s)
@@ -437,51 +545,52 @@ WINTUN_API uint8_t *WintunAllocateSendPacket(WINTUN_SESSION_HANDLE s, uint32_t P
 			       PacketSize, WINTUN_MAX_IP_PACKET_SIZE);
 		return wt_fail_ptr(-EINVAL);
 	}
-	ring = s->rings.desc.Receive.Ring;
-	cap = s->rings.capacity;
 	pthread_mutex_lock(&s->tx.lock);
-	/* Pairs with the engine's store-release of Receive.Head once its writes
-	 * of the freed records have completed. */
-	head = wt_load_acquire(&ring->Head);
-	if (head == WINTUN_RING_SENTINEL || !wintun_ring_offset_valid(head, cap)) {
-		int err = head == WINTUN_RING_SENTINEL ? tx_stopped_errno(s) : EBADMSG;
-
+	err = tx_head_locked(s, "WintunAllocateSendPacket", &head);
+	if (err) {
 		pthread_mutex_unlock(&s->tx.lock);
-		if (err == EBADMSG)
-			wt_err("WintunAllocateSendPacket: the receive ring was stopped as corrupt "
-			       "(head 0x%08x)",
-			       head);
 		return wt_fail_ptr(-err);
 	}
-	if (wintun_ring_record_size(PacketSize) > wintun_ring_free(head, s->tx.tail, cap)) {
+	if (wintun_ring_record_size(PacketSize) >
+	    wintun_ring_free(head, s->tx.tail, s->rings.capacity)) {
 		pthread_mutex_unlock(&s->tx.lock);
 		return wt_fail_ptr(-ENOBUFS);
 	}
-	rec = wintun_ring_record(ring, s->tx.tail);
-	/* The CLIENT bit marks "allocated, not sent yet" for the send walk. */
-	wt_store_relaxed(&rec->Size, PacketSize | WINTUN_PACKET_CLIENT);
-	s->tx.tail = wintun_ring_next(s->tx.tail, PacketSize, cap);
-	s->tx.outstanding++;
+	rec = tx_take_locked(s, PacketSize);
 	pthread_mutex_unlock(&s->tx.lock);
 	return rec->Data;
 }
 
+/* Under tx.lock: walk tail_release over the records sent and publish it if
+ * it moved from @before.  Returns true if Tail moved (the caller wakes the
+ * engine after unlocking). */
+static bool tx_publish_locked(struct wintun_session *s, uint32_t before)
+{
+	struct wt_client_dir d = tx_dir(s);
+
+	dir_walk(&d);
+	if (s->tx.tail_release == before)
+		return false; /* an earlier allocation is still being filled */
+	/* Pairs with the engine's load-acquire of Receive.Tail: the packet
+	 * bytes written before are visible with the new Tail.  Published under
+	 * the lock so that Tail only moves forward. */
+	wt_store_release(&d.ring->Tail, s->tx.tail_release);
+	return true;
+}
+
 WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 {
-	WINTUN_RING *ring;
-	uint32_t off, cap, before, word = 0;
+	struct wt_client_dir d;
+	bool moved;
 
 	if (!s || !Packet) {
 		wt_err("WintunSendPacket: %s is NULL", s ? "packet" : "session");
 		errno = EINVAL;
 		return;
 	}
-	ring = s->rings.desc.Receive.Ring;
-	cap = s->rings.capacity;
 	pthread_mutex_lock(&s->tx.lock);
-	off = held_record(ring, cap, Packet, s->tx.outstanding, s->tx.tail_release, s->tx.tail,
-			  &word);
-	if (off == UINT32_MAX || !(word & WINTUN_PACKET_CLIENT)) {
+	d = tx_dir(s);
+	if (!dir_hand_back(&d, Packet)) {
 		pthread_mutex_unlock(&s->tx.lock);
 		wt_err("WintunSendPacket: %p is not a packet allocated on this session and not "
 		       "yet sent",
@@ -489,29 +598,11 @@ WINTUN_API void WintunSendPacket(WINTUN_SESSION_HANDLE s, const uint8_t *Packet)
 		errno = EINVAL;
 		return;
 	}
-	wt_store_relaxed(&wintun_ring_record(ring, off)->Size, word & ~WINTUN_PACKET_CLIENT);
-	before = s->tx.tail_release;
-	while (s->tx.outstanding) {
-		word = wt_load_relaxed(&wintun_ring_record(ring, s->tx.tail_release)->Size);
-		if (word & WINTUN_PACKET_CLIENT)
-			break;
-		/* The length bits only: a scribbled word cannot throw the walk
-		 * further than a record can span. */
-		s->tx.tail_release = wintun_ring_next(s->tx.tail_release,
-							wintun_ring_record_len(word), cap);
-		s->tx.outstanding--;
-	}
-	if (s->tx.tail_release == before) {
-		pthread_mutex_unlock(&s->tx.lock);
-		return; /* an earlier allocation is still being filled */
-	}
-	/* Pairs with the engine's load-acquire of Receive.Tail: the packet
-	 * bytes written before are visible with the new Tail.  Published under
-	 * the lock so that Tail only moves forward. */
-	wt_store_release(&ring->Tail, s->tx.tail_release);
+	moved = tx_publish_locked(s, s->tx.tail_release);
 	pthread_mutex_unlock(&s->tx.lock);
 	/* Fence, then wake the engine if it armed (Alertable handshake). */
-	wt_ring_wake(ring, s->rings.desc.Receive.TailMoved);
+	if (moved)
+		wt_ring_wake(d.ring, s->rings.desc.Receive.TailMoved);
 }
 
 /* ---- Shared with the batch calls (session_client.h) ------------------ */
@@ -522,18 +613,52 @@ int wt_rx_peek_locked(struct wintun_session *s, WINTUN_RING_PACKET **rec, uint32
 	return rx_peek_locked(s, rec, len, arm);
 }
 
+void wt_rx_take_locked(struct wintun_session *s, uint32_t len)
+{
+	rx_take_locked(s, len);
+}
+
 void wt_rx_space_wake(struct wintun_session *s)
 {
 	rx_space_wake(s);
 }
 
-uint32_t wt_held_record(WINTUN_RING *ring, uint32_t cap, const uint8_t *packet,
-			uint32_t outstanding, uint32_t from, uint32_t to, uint32_t *word)
+bool wt_rx_reclaim_locked(struct wintun_session *s, uint32_t before)
 {
-	return held_record(ring, cap, packet, outstanding, from, to, word);
+	return rx_reclaim_locked(s, before);
 }
 
-int wt_tx_stopped_errno(struct wintun_session *s)
+struct wt_client_dir wt_rx_dir(struct wintun_session *s)
 {
-	return tx_stopped_errno(s);
+	return rx_dir(s);
+}
+
+struct wt_client_dir wt_tx_dir(struct wintun_session *s)
+{
+	return tx_dir(s);
+}
+
+bool wt_dir_holds(const struct wt_client_dir *d, uint32_t word)
+{
+	return dir_holds(d, word);
+}
+
+bool wt_dir_hand_back(const struct wt_client_dir *d, const uint8_t *packet)
+{
+	return dir_hand_back(d, packet);
+}
+
+int wt_tx_head_locked(struct wintun_session *s, const char *fn, uint32_t *head)
+{
+	return tx_head_locked(s, fn, head);
+}
+
+WINTUN_RING_PACKET *wt_tx_take_locked(struct wintun_session *s, uint32_t size)
+{
+	return tx_take_locked(s, size);
+}
+
+bool wt_tx_publish_locked(struct wintun_session *s, uint32_t before)
+{
+	return tx_publish_locked(s, before);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_fixture.h"
 #include "helpers.h"
 #include "netutil.h"
 #include "wintun.h"
@@ -29,17 +30,7 @@ static WINTUN_SESSION_HANDLE s;
 
 static void setup(void)
 {
-	FILE *f;
-
-	wt_test_enter_netns();
-	f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-	cr_assert_not_null(f);
-	fputs("1", f); /* no unsolicited IPv6 packets in the rings */
-	fclose(f);
-	a = WintunCreateAdapter("wtb0", "Test", NULL);
-	cr_assert_not_null(a, "create: %s", strerror(errno));
-	cr_assert(WintunAddAdapterAddress(a, SELF "/24"));
-	cr_assert(WintunSetAdapterUp(a, true));
+	a = ef_adapter("wtb0", SELF, true);
 	s = WintunStartSession(a, 0x40000);
 	cr_assert_not_null(s, "start: %s", strerror(errno));
 }

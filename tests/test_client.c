@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_fixture.h"
 #include "fake_engine.h"
 #include "helpers.h"
 #include "src/atomic.h"
@@ -24,36 +25,11 @@
 #include "src/session.h"
 #include "wintun.h"
 
-#define CAP 0x20000u
-
-static struct wintun_session *s;
-
-static void setup(void)
-{
-	wt_test_log_capture();
-	cr_assert_eq(wt_session_create(CAP, -1, false, &s), 0);
-}
-
-static void teardown(void)
-{
-	wt_session_destroy(s);
-}
-
-TestSuite(client, .init = setup, .fini = teardown, .timeout = 60);
-
-static WINTUN_RING *send_ring(void)
-{
-	return s->rings.desc.Send.Ring;
-}
-
-static WINTUN_RING *recv_ring(void)
-{
-	return s->rings.desc.Receive.Ring;
-}
+TestSuite(client, .init = client_fixture_setup, .fini = client_fixture_teardown, .timeout = 60);
 
 static uint8_t *receive(uint32_t *len)
 {
-	uint8_t *p = WintunReceivePacket(s, len);
+	uint8_t *p = WintunReceivePacket(sess, len);
 
 	cr_assert_not_null(p, "receive failed: %s", strerror(errno));
 	return p;
@@ -64,8 +40,8 @@ Test(client, receive_keeps_order_then_eagain)
 	uint32_t len;
 	uint8_t *p;
 
-	fake_produce(s, "one", 3);
-	fake_produce(s, "second", 6);
+	fake_produce(sess, "one", 3);
+	fake_produce(sess, "second", 6);
 	p = receive(&len);
 	cr_expect_eq(len, 3);
 	cr_expect_arr_eq(p, "one", 3);
@@ -73,13 +49,13 @@ Test(client, receive_keeps_order_then_eagain)
 	cr_expect_eq(len, 6);
 	cr_expect_arr_eq(p, "second", 6);
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EAGAIN);
 	/* EAGAIN armed the wake-up: the next publish must signal the event. */
 	cr_expect_eq(send_ring()->Alertable, 1);
-	fake_produce(s, "x", 1);
+	fake_produce(sess, "x", 1);
 	cr_expect_eq(send_ring()->Alertable, 0);
-	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(sess), .events = POLLIN };
 	cr_expect_eq(poll(&pfd, 1, 0), 1);
 }
 
@@ -88,17 +64,17 @@ Test(client, release_out_of_order)
 	uint32_t len;
 	uint8_t *a, *b, *c;
 
-	fake_produce(s, "aaaa", 4);
-	fake_produce(s, "bbbbbbbb", 8);
-	fake_produce(s, "cc", 2);
+	fake_produce(sess, "aaaa", 4);
+	fake_produce(sess, "bbbbbbbb", 8);
+	fake_produce(sess, "cc", 2);
 	a = receive(&len);
 	b = receive(&len);
 	c = receive(&len);
-	WintunReleaseReceivePacket(s, b);
+	WintunReleaseReceivePacket(sess, b);
 	cr_expect_eq(send_ring()->Head, 0, "b released before a: head must not move");
-	WintunReleaseReceivePacket(s, a);
+	WintunReleaseReceivePacket(sess, a);
 	cr_expect_eq(send_ring()->Head, 8 + 12, "a and b freed");
-	WintunReleaseReceivePacket(s, c);
+	WintunReleaseReceivePacket(sess, c);
 	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
 }
 
@@ -107,11 +83,11 @@ Test(client, pads_are_skipped_and_freed)
 	uint32_t len;
 	uint8_t *a, *b;
 
-	fake_produce_pad(s, 100);
-	fake_produce(s, "A", 1);
-	fake_produce_pad(s, 0);
-	fake_produce_pad(s, 7);
-	fake_produce(s, "BB", 2);
+	fake_produce_pad(sess, 100);
+	fake_produce(sess, "A", 1);
+	fake_produce_pad(sess, 0);
+	fake_produce_pad(sess, 7);
+	fake_produce(sess, "BB", 2);
 	a = receive(&len);
 	cr_expect_eq(len, 1);
 	cr_expect_eq(a[0], 'A');
@@ -119,14 +95,14 @@ Test(client, pads_are_skipped_and_freed)
 	cr_expect_eq(send_ring()->Head, 104);
 	b = receive(&len);
 	cr_expect_eq(len, 2);
-	WintunReleaseReceivePacket(s, b);
+	WintunReleaseReceivePacket(sess, b);
 	cr_expect_eq(send_ring()->Head, 104, "a is still out");
-	WintunReleaseReceivePacket(s, a);
+	WintunReleaseReceivePacket(sess, a);
 	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
 	/* A ring holding only pads reads as empty and is freed at once. */
-	fake_produce_pad(s, 64);
+	fake_produce_pad(sess, 64);
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EAGAIN);
 	cr_expect_eq(send_ring()->Head, send_ring()->Tail);
 }
@@ -137,50 +113,50 @@ Test(client, release_rejects_foreign_and_double)
 	uint8_t local[8];
 	uint8_t *a;
 
-	fake_produce(s, "abcd", 4);
-	fake_produce(s, "efgh", 4);
+	fake_produce(sess, "abcd", 4);
+	fake_produce(sess, "efgh", 4);
 	a = receive(&len);
 	errno = 0;
-	WintunReleaseReceivePacket(s, local);
+	WintunReleaseReceivePacket(sess, local);
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(wt_test_log_contains("is not a packet received"));
-	WintunReleaseReceivePacket(s, a);
+	WintunReleaseReceivePacket(sess, a);
 	errno = 0;
-	WintunReleaseReceivePacket(s, a);
+	WintunReleaseReceivePacket(sess, a);
 	cr_expect_eq(errno, EINVAL, "double release");
 	errno = 0;
-	WintunReleaseReceivePacket(s, a + 8);
+	WintunReleaseReceivePacket(sess, a + 8);
 	cr_expect_eq(errno, EINVAL, "not received yet");
 }
 
 Test(client, allocate_send_in_allocation_order)
 {
-	uint8_t *a = WintunAllocateSendPacket(s, 20);
-	uint8_t *b = WintunAllocateSendPacket(s, 40);
+	uint8_t *a = WintunAllocateSendPacket(sess, 20);
+	uint8_t *b = WintunAllocateSendPacket(sess, 40);
 
 	cr_assert(a && b);
 	memset(a, 0xAA, 20);
 	memset(b, 0xBB, 40);
-	WintunSendPacket(s, b);
+	WintunSendPacket(sess, b);
 	cr_expect_eq(recv_ring()->Tail, 0, "b sent before a: not published yet");
-	WintunSendPacket(s, a);
+	WintunSendPacket(sess, a);
 	cr_expect_eq(recv_ring()->Tail, 24 + 44);
 	cr_expect_eq(wintun_ring_record(recv_ring(), 0)->Size, 20);
 	cr_expect_eq(wintun_ring_record(recv_ring(), 24)->Size, 40);
 	cr_expect_eq(wintun_ring_record(recv_ring(), 24)->Data[39], 0xBB);
 	errno = 0;
-	WintunSendPacket(s, a);
+	WintunSendPacket(sess, a);
 	cr_expect_eq(errno, EINVAL, "double send");
 }
 
 Test(client, send_wakes_an_armed_consumer)
 {
-	struct pollfd pfd = { .fd = s->rings.desc.Receive.TailMoved, .events = POLLIN };
+	struct pollfd pfd = { .fd = sess->rings.desc.Receive.TailMoved, .events = POLLIN };
 	uint8_t *a;
 
 	cr_assert(wt_ring_arm(recv_ring(), recv_ring()->Head));
-	a = WintunAllocateSendPacket(s, 20);
-	WintunSendPacket(s, a);
+	a = WintunAllocateSendPacket(sess, 20);
+	WintunSendPacket(sess, a);
 	cr_expect_eq(poll(&pfd, 1, 0), 1);
 	cr_expect_eq(recv_ring()->Alertable, 0);
 }
@@ -190,17 +166,17 @@ Test(client, full_ring_gives_enobufs_and_recovers)
 	unsigned n = 0;
 	uint8_t *p;
 
-	while ((p = WintunAllocateSendPacket(s, 1500))) {
-		WintunSendPacket(s, p);
+	while ((p = WintunAllocateSendPacket(sess, 1500))) {
+		WintunSendPacket(sess, p);
 		n++;
 	}
 	cr_expect_eq(errno, ENOBUFS);
 	cr_expect_eq(n, (CAP - 4) / 1504);
 	/* The engine consumes everything: space comes back. */
 	wt_store_release(&recv_ring()->Head, recv_ring()->Tail);
-	p = WintunAllocateSendPacket(s, 1500);
+	p = WintunAllocateSendPacket(sess, 1500);
 	cr_expect_not_null(p);
-	WintunSendPacket(s, p);
+	WintunSendPacket(sess, p);
 }
 
 Test(client, record_spills_contiguously_past_the_end)
@@ -208,12 +184,12 @@ Test(client, record_spills_contiguously_past_the_end)
 	uint8_t *p;
 
 	/* Move both indexes to just before the end. */
-	s->tx.tail = s->tx.tail_release = CAP - 8;
+	sess->tx.tail = sess->tx.tail_release = CAP - 8;
 	recv_ring()->Head = recv_ring()->Tail = CAP - 8;
-	p = WintunAllocateSendPacket(s, 0xFFFF);
+	p = WintunAllocateSendPacket(sess, 0xFFFF);
 	cr_assert_not_null(p);
 	memset(p, 0x5A, 0xFFFF); /* ASan checks it stays inside the mapping */
-	WintunSendPacket(s, p);
+	WintunSendPacket(sess, p);
 	cr_expect_eq(recv_ring()->Tail, wintun_ring_next(CAP - 8, 0xFFFF, CAP));
 }
 
@@ -221,16 +197,16 @@ Test(client, session_end_gives_eshutdown)
 {
 	uint32_t len;
 
-	wt_ring_pair_close(&s->rings);
+	wt_ring_pair_close(&sess->rings);
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, ESHUTDOWN);
 	errno = 0;
-	cr_expect_null(WintunAllocateSendPacket(s, 10));
+	cr_expect_null(WintunAllocateSendPacket(sess, 10));
 	cr_expect_eq(errno, ESHUTDOWN);
-	cr_expect_not(WintunWaitForPacket(s, 1000));
+	cr_expect_not(WintunWaitForPacket(sess, 1000));
 	cr_expect_eq(errno, ESHUTDOWN);
-	cr_expect_not(WintunIsPacketAvailable(s));
+	cr_expect_not(WintunIsPacketAvailable(sess));
 	cr_expect_eq(errno, ESHUTDOWN);
 }
 
@@ -243,9 +219,9 @@ static unsigned waiters_inside(void)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&s->rx.lock);
-	n = s->rx.waiters;
-	pthread_mutex_unlock(&s->rx.lock);
+	pthread_mutex_lock(&sess->rx.lock);
+	n = sess->rx.waiters;
+	pthread_mutex_unlock(&sess->rx.lock);
 	return n;
 }
 
@@ -253,25 +229,25 @@ static unsigned waiters_inside(void)
  * pollers of the event, however often the library is called afterwards. */
 Test(client, session_end_leaves_the_event_readable)
 {
-	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(sess), .events = POLLIN };
 	pthread_t waiter;
 	void *woke;
 	uint32_t len;
 
-	cr_assert_null(WintunReceivePacket(s, &len)); /* empty: resets and arms */
+	cr_assert_null(WintunReceivePacket(sess, &len)); /* empty: resets and arms */
 	cr_assert_eq(poll(&pfd, 1, 0), 0);
-	pthread_create(&waiter, NULL, wait_forever, s);
+	pthread_create(&waiter, NULL, wait_forever, sess);
 	while (waiters_inside() == 0)
 		usleep(100);
 	usleep(20000); /* let it reach its poll */
-	wt_ring_pair_close(&s->rings);
+	wt_ring_pair_close(&sess->rings);
 	pthread_join(waiter, &woke);
 	cr_expect_not(woke);
 	for (int i = 0; i < 3; i++) {
 		cr_expect_eq(poll(&pfd, 1, 0), 1, "still readable after %d rounds", i);
-		cr_expect_null(WintunReceivePacket(s, &len));
+		cr_expect_null(WintunReceivePacket(sess, &len));
 		cr_expect_eq(errno, ESHUTDOWN);
-		cr_expect_not(WintunWaitForPacket(s, 1000));
+		cr_expect_not(WintunWaitForPacket(sess, 1000));
 		cr_expect_eq(errno, ESHUTDOWN);
 	}
 }
@@ -283,26 +259,26 @@ Test(client, session_end_leaves_the_event_readable)
  */
 Test(client, readme_loop_poll_without_read_blocks_when_idle)
 {
-	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(sess), .events = POLLIN };
 	unsigned got = 0, idle_readable = 0;
 	uint32_t len;
 	uint8_t *p;
 
 	for (int burst = 0; burst < 3; burst++) {
-		cr_assert_null(WintunReceivePacket(s, &len));
+		cr_assert_null(WintunReceivePacket(sess, &len));
 		cr_assert_eq(errno, EAGAIN);
 		for (int i = 0; i < 5; i++)
-			fake_produce(s, "pkt", 3);
+			fake_produce(sess, "pkt", 3);
 		cr_assert_eq(poll(&pfd, 1, 5000), 1, "the burst wakes the poller");
-		while ((p = WintunReceivePacket(s, &len))) {
-			WintunReleaseReceivePacket(s, p);
+		while ((p = WintunReceivePacket(sess, &len))) {
+			WintunReleaseReceivePacket(sess, p);
 			got++;
 		}
 		cr_assert_eq(errno, EAGAIN);
 		for (int i = 0; i < 5; i++) {
 			if (poll(&pfd, 1, 10) > 0)
 				idle_readable++;
-			cr_assert_null(WintunReceivePacket(s, &len));
+			cr_assert_null(WintunReceivePacket(sess, &len));
 		}
 	}
 	cr_expect_eq(got, 15);
@@ -312,19 +288,19 @@ Test(client, readme_loop_poll_without_read_blocks_when_idle)
 /* Reading the event (the Linux style) stays harmless: no wake-up is lost. */
 Test(client, reading_the_event_loses_no_wakeup)
 {
-	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(s), .events = POLLIN };
+	struct pollfd pfd = { .fd = WintunGetReadWaitEvent(sess), .events = POLLIN };
 	uint32_t len;
 	uint8_t *p;
 
 	for (int i = 0; i < 3; i++) {
-		cr_assert_null(WintunReceivePacket(s, &len));
+		cr_assert_null(WintunReceivePacket(sess, &len));
 		wt_event_drain(pfd.fd);
-		fake_produce(s, "pkt", 3);
+		fake_produce(sess, "pkt", 3);
 		cr_assert_eq(poll(&pfd, 1, 5000), 1, "round %d: the publish signals", i);
 		wt_event_drain(pfd.fd);
-		p = WintunReceivePacket(s, &len);
+		p = WintunReceivePacket(sess, &len);
 		cr_assert_not_null(p);
-		WintunReleaseReceivePacket(s, p);
+		WintunReleaseReceivePacket(sess, p);
 	}
 }
 
@@ -332,14 +308,14 @@ Test(client, corrupt_send_ring_gives_ebadmsg_and_stops)
 {
 	uint32_t len;
 
-	fake_produce_raw(s, 0x00010000, 8); /* length above 0xFFFF */
+	fake_produce_raw(sess, 0x00010000, 8); /* length above 0xFFFF */
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EBADMSG);
 	cr_expect_eq(send_ring()->Head, WINTUN_RING_SENTINEL);
 	cr_expect(wt_test_log_contains("bogus record"));
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EBADMSG, "stays stopped");
 }
 
@@ -347,8 +323,8 @@ Test(client, record_past_tail_is_corrupt)
 {
 	uint32_t len;
 
-	fake_produce_raw(s, 100, 8); /* claims 100 bytes, publishes 8 */
-	cr_expect_null(WintunReceivePacket(s, &len));
+	fake_produce_raw(sess, 100, 8); /* claims 100 bytes, publishes 8 */
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EBADMSG);
 }
 
@@ -357,7 +333,7 @@ Test(client, misaligned_tail_is_corrupt)
 	uint32_t len;
 
 	wt_store_release(&send_ring()->Tail, 6);
-	cr_expect_null(WintunReceivePacket(s, &len));
+	cr_expect_null(WintunReceivePacket(sess, &len));
 	cr_expect_eq(errno, EBADMSG);
 	cr_expect(wt_test_log_contains("tail 6"));
 }
@@ -366,22 +342,22 @@ Test(client, receive_ring_stopped_by_engine_gives_ebadmsg)
 {
 	wt_store_release(&recv_ring()->Head, WINTUN_RING_SENTINEL);
 	errno = 0;
-	cr_expect_null(WintunAllocateSendPacket(s, 10));
+	cr_expect_null(WintunAllocateSendPacket(sess, 10));
 	cr_expect_eq(errno, EBADMSG);
 	cr_expect(wt_test_log_contains("stopped as corrupt"));
 }
 
 Test(client, wait_and_availability)
 {
-	cr_expect_not(WintunIsPacketAvailable(s));
+	cr_expect_not(WintunIsPacketAvailable(sess));
 	cr_expect_eq(errno, 0);
-	cr_expect_not(WintunWaitForPacket(s, 0));
+	cr_expect_not(WintunWaitForPacket(sess, 0));
 	cr_expect_eq(errno, ETIMEDOUT);
-	cr_expect_not(WintunWaitForPacket(s, 30));
+	cr_expect_not(WintunWaitForPacket(sess, 30));
 	cr_expect_eq(errno, ETIMEDOUT);
-	fake_produce(s, "p", 1);
-	cr_expect(WintunIsPacketAvailable(s));
-	cr_expect(WintunWaitForPacket(s, UINT32_MAX));
+	fake_produce(sess, "p", 1);
+	cr_expect(WintunIsPacketAvailable(sess));
+	cr_expect(WintunWaitForPacket(sess, UINT32_MAX));
 }
 
 Test(client, bad_input)
@@ -394,30 +370,30 @@ Test(client, bad_input)
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(wt_test_log_contains("session is NULL"));
 	errno = 0;
-	cr_expect_null(WintunReceivePacket(s, NULL));
+	cr_expect_null(WintunReceivePacket(sess, NULL));
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(wt_test_log_contains("PacketSize is NULL"));
 	errno = 0;
 	WintunReleaseReceivePacket(NULL, buf);
 	cr_expect_eq(errno, EINVAL);
 	errno = 0;
-	WintunReleaseReceivePacket(s, NULL);
+	WintunReleaseReceivePacket(sess, NULL);
 	cr_expect_eq(errno, EINVAL);
 	errno = 0;
 	cr_expect_null(WintunAllocateSendPacket(NULL, 10));
 	cr_expect_eq(errno, EINVAL);
 	errno = 0;
-	cr_expect_null(WintunAllocateSendPacket(s, 0));
+	cr_expect_null(WintunAllocateSendPacket(sess, 0));
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(wt_test_log_contains("packet size 0 is not within"));
 	errno = 0;
-	cr_expect_null(WintunAllocateSendPacket(s, 0x10000));
+	cr_expect_null(WintunAllocateSendPacket(sess, 0x10000));
 	cr_expect_eq(errno, EINVAL);
 	errno = 0;
 	WintunSendPacket(NULL, buf);
 	cr_expect_eq(errno, EINVAL);
 	errno = 0;
-	WintunSendPacket(s, buf);
+	WintunSendPacket(sess, buf);
 	cr_expect_eq(errno, EINVAL);
 	cr_expect_eq(WintunGetReadWaitEvent(NULL), -1);
 	cr_expect_eq(errno, EINVAL);
@@ -442,7 +418,7 @@ Test(client, bad_capacity)
 Test(client, adopt_checks_raw_registration)
 {
 	struct wt_ring_pair pair;
-	WINTUN_REGISTER_RINGS desc = s->rings.desc;
+	WINTUN_REGISTER_RINGS desc = sess->rings.desc;
 
 	send_ring()->Head = 8;
 	send_ring()->Tail = 16;
@@ -459,15 +435,15 @@ Test(client, adopt_checks_raw_registration)
 	desc.Send.RingSize = 1000;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
 	cr_expect(wt_test_log_contains("send ring size 1000"));
-	desc = s->rings.desc;
+	desc = sess->rings.desc;
 	desc.Receive.Ring = desc.Send.Ring;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
 	cr_expect(wt_test_log_contains("overlap"));
-	desc = s->rings.desc;
+	desc = sess->rings.desc;
 	desc.Receive.TailMoved = 987;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
 	cr_expect(wt_test_log_contains("not an open descriptor"));
-	desc = s->rings.desc;
+	desc = sess->rings.desc;
 	desc.Send.Ring->Tail = 7;
 	cr_expect_eq(wt_ring_pair_adopt(&pair, &desc), -EINVAL);
 }
@@ -484,11 +460,11 @@ Test(client, wait_spin_stops_when_unpaid)
 	uint64_t paid, unpaid;
 
 	for (int i = 0; i < 64; i++) {
-		cr_expect_not(WintunWaitForPacket(s, 1));
+		cr_expect_not(WintunWaitForPacket(sess, 1));
 		cr_expect_eq(errno, ETIMEDOUT);
 	}
-	paid = atomic_load(&s->rx.spins_paid);
-	unpaid = atomic_load(&s->rx.spins_unpaid);
+	paid = atomic_load(&sess->rx.spins_paid);
+	unpaid = atomic_load(&sess->rx.spins_unpaid);
 	cr_expect_eq(paid, 0);
 	cr_expect_leq(unpaid, 64 / 8 + 4, "%llu of 64 waits spun for nothing",
 		      (unsigned long long)unpaid);
@@ -544,7 +520,7 @@ static void *trickle_main(void *arg)
 		until = mono_ns() + 3000;
 		while (mono_ns() < until)
 			;
-		fake_produce(s, "trickle", 7);
+		fake_produce(sess, "trickle", 7);
 	}
 	return NULL;
 }
@@ -566,19 +542,19 @@ Test(client, wait_spin_goes_on_when_paid)
 	cr_assert_eq(pthread_create(&t.thread, NULL, trickle_main, &t), 0);
 	while (got < t.n) {
 		uint32_t len;
-		uint8_t *p = WintunReceivePacket(s, &len);
+		uint8_t *p = WintunReceivePacket(sess, &len);
 
 		if (p) {
-			WintunReleaseReceivePacket(s, p);
+			WintunReleaseReceivePacket(sess, p);
 			got++;
 			continue;
 		}
 		cr_assert_eq(errno, EAGAIN);
-		cr_assert(WintunWaitForPacket(s, 10000), "no packet within 10 s");
+		cr_assert(WintunWaitForPacket(sess, 10000), "no packet within 10 s");
 	}
 	pthread_join(t.thread, NULL);
-	paid = atomic_load(&s->rx.spins_paid);
-	unpaid = atomic_load(&s->rx.spins_unpaid);
+	paid = atomic_load(&sess->rx.spins_paid);
+	unpaid = atomic_load(&sess->rx.spins_unpaid);
 	printf("wait spin, packets 3 us after a release: %llu spins found a packet, %llu did not\n",
 	       (unsigned long long)paid, (unsigned long long)unpaid);
 	cr_expect_gt(paid, 100);

@@ -16,25 +16,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "engine_fixture.h"
 #include "helpers.h"
 #include "netutil.h"
 #include "src/engine_internal.h"
 #include "wintun.h"
-
-static WINTUN_ADAPTER_HANDLE adapter_up(void)
-{
-	WINTUN_ADAPTER_HANDLE a;
-	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-
-	cr_assert_not_null(f);
-	fputs("1", f); /* no unsolicited IPv6 packets in the rings */
-	fclose(f);
-	a = WintunCreateAdapter("feat0", "Test", NULL);
-	cr_assert_not_null(a, "create: %s", strerror(errno));
-	cr_assert(WintunAddAdapterAddress(a, "10.77.0.1/24"));
-	cr_assert(WintunSetAdapterUp(a, true));
-	return a;
-}
 
 static uint64_t session_features(WINTUN_SESSION_HANDLE s)
 {
@@ -118,10 +104,9 @@ Test(features, a_session_reports_what_it_runs_with)
 	WINTUN_SESSION_HANDLE s;
 	uint64_t f;
 
-	wt_test_enter_netns();
 	unsetenv("WINTUN_DISABLE_FEATURES");
 	wt_test_log_capture();
-	a = adapter_up();
+	a = ef_adapter("feat0", "10.77.0.1", true);
 	s = WintunStartSession(a, 0x20000);
 	cr_assert_not_null(s, "start: %s", strerror(errno));
 	f = session_features(s);
@@ -145,10 +130,9 @@ Test(features, reads_without_nowait_move_packets_both_ways)
 	WINTUN_ADAPTER_HANDLE a;
 	WINTUN_SESSION_HANDLE s;
 
-	wt_test_enter_netns();
 	setenv("WINTUN_DISABLE_FEATURES", "nowait-reads,fixed-buffers", 1);
 	wt_test_log_capture();
-	a = adapter_up();
+	a = ef_adapter("feat0", "10.77.0.1", true);
 	s = WintunStartSession(a, 0x20000);
 	cr_assert_not_null(s, "start: %s", strerror(errno));
 	cr_assert_eq(session_features(s) & (WINTUN_FEATURE_NOWAIT_READS | WINTUN_FEATURE_FIXED_BUFFERS),
@@ -165,10 +149,9 @@ Test(features, multishot_without_the_kernel_feature_is_refused)
 	WINTUN_ADAPTER_HANDLE a;
 	WINTUN_SESSION_HANDLE s;
 
-	wt_test_enter_netns();
 	setenv("WINTUN_DISABLE_FEATURES", "read-multishot", 1);
 	wt_test_log_capture();
-	a = adapter_up();
+	a = ef_adapter("feat0", "10.77.0.1", true);
 	errno = 0;
 	cr_assert_null(WintunStartSessionEx(a, &o));
 	cr_assert_eq(errno, EOPNOTSUPP, "errno %d", errno);
@@ -186,10 +169,9 @@ Test(features, unknown_names_in_the_variable_are_logged)
 	WINTUN_ADAPTER_HANDLE a;
 	WINTUN_SESSION_HANDLE s;
 
-	wt_test_enter_netns();
 	setenv("WINTUN_DISABLE_FEATURES", "no-such-thing", 1);
 	wt_test_log_capture();
-	a = adapter_up();
+	a = ef_adapter("feat0", "10.77.0.1", true);
 	s = WintunStartSession(a, 0x20000);
 	cr_assert_not_null(s);
 	cr_assert(wt_test_log_contains("unknown feature 'no-such-thing'"));
@@ -202,10 +184,9 @@ Test(features, a_kernel_below_the_minimum_is_refused)
 	WINTUN_ADAPTER_HANDLE a;
 	WINTUN_SESSION_HANDLE s;
 
-	wt_test_enter_netns();
 	unsetenv("WINTUN_DISABLE_FEATURES");
 	wt_test_log_capture();
-	a = adapter_up();
+	a = ef_adapter("feat0", "10.77.0.1", true);
 	/* As a 5.11 kernel: io-wq workers are not threads of the process. */
 	atomic_store(&wt_uring_hide_feats, IORING_FEAT_NATIVE_WORKERS);
 	errno = 0;

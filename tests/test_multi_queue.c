@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_fixture.h"
 #include "helpers.h"
 #include "netutil.h"
 #include "wintun.h"
@@ -32,18 +33,8 @@ static WINTUN_ADAPTER_HANDLE a;
 
 static void setup(void)
 {
-	FILE *f;
-
-	wt_test_enter_netns();
 	wt_test_log_capture();
-	f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-	cr_assert_not_null(f);
-	fputs("1", f); /* no unsolicited IPv6 packets in the rings */
-	fclose(f);
-	a = WintunCreateAdapter("wtm0", "Test", NULL);
-	cr_assert_not_null(a, "create: %s", strerror(errno));
-	cr_assert(WintunAddAdapterAddress(a, "10.9.0.1/24"));
-	cr_assert(WintunSetAdapterUp(a, true));
+	a = ef_adapter("wtm0", "10.9.0.1", true);
 }
 
 TestSuite(multi_queue, .init = setup, .timeout = 120);

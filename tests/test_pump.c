@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "named_netns.h"
 #include "netutil.h"
 
 static char ns_a[32], ns_b[32];
@@ -56,32 +57,6 @@ static char out_path[64];
 /* The test made the namespaces (IPv6 off) and removes them itself. */
 static bool own_ns;
 
-/* Whether process @pid has its "tun-pump/fwd" thread (false once it exited). */
-static bool forwarder_running(pid_t pid)
-{
-	char path[64], comm[32];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while (!found && (d = readdir(dir))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "tun-pump/fwd", 12);
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
 static void launch(const char **argv, int n, const char *const *extra)
 {
 	for (; extra && *extra; extra++)
@@ -101,7 +76,7 @@ static void launch(const char **argv, int n, const char *const *extra)
 	/* Ready once the forwarder thread runs: it starts after the adapters
 	 * are configured and both sessions are up.  A slow machine (a kernel
 	 * under emulation) takes seconds; 60 s only guards against a hang. */
-	for (int i = 0; i < 6000 && !forwarder_running(pump); i++)
+	for (int i = 0; i < 6000 && nn_thread_named(pump, "tun-pump/fwd") < 0; i++)
 		usleep(10000);
 }
 
@@ -204,40 +179,15 @@ static uint64_t json_u64(const char *json, const char *obj, const char *key)
 	return strtoull(k + strlen(pat), NULL, 10);
 }
 
-/* A socket inside the named namespace @ns. */
-static int socket_in(const char *ns, int type)
-{
-	char path[64];
-	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), target, fd;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert(home >= 0 && target >= 0, "namespace %s: %s", ns, strerror(errno));
-	cr_assert_eq(setns(target, CLONE_NEWNET), 0);
-	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
-	close(home);
-	close(target);
-	return fd;
-}
-
-static int run_in(const char *ns, const char *cmd)
-{
-	char line[256];
-
-	snprintf(line, sizeof(line), "ip netns exec %s %s >/dev/null 2>&1", ns, cmd);
-	return system(line);
-}
-
 TestSuite(pump, .timeout = 600);
 
 Test(pump, ping_v4_and_v6)
 {
 	start_pump(NULL);
 	/* -w: keep trying for that long (IPv6 addresses wait for DAD). */
-	cr_expect_eq(run_in(ns_a, "ping -c 1 -w 10 10.2.0.1"), 0, "IPv4 ping failed");
-	cr_expect_eq(run_in(ns_a, "ping -6 -c 1 -w 15 fd02::1"), 0, "IPv6 ping failed");
-	cr_expect_eq(run_in(ns_b, "ping -c 3 -i 0.2 -w 10 10.1.0.1"), 0);
+	cr_expect_eq(nn_run_in(ns_a, "ping -c 1 -w 10 10.2.0.1"), 0, "IPv4 ping failed");
+	cr_expect_eq(nn_run_in(ns_a, "ping -6 -c 1 -w 15 fd02::1"), 0, "IPv6 ping failed");
+	cr_expect_eq(nn_run_in(ns_b, "ping -c 3 -i 0.2 -w 10 10.1.0.1"), 0);
 	cr_expect_eq(stop_pump(), 0);
 }
 
@@ -256,7 +206,7 @@ static void counts_ip_bytes(const char *const *mode)
 	for (; mode && *mode; mode++)
 		extra[n++] = *mode;
 	start_pump_v4_only(extra);
-	cr_expect_eq(run_in(ns_a, "ping -c 4 -i 0.2 -s 100 -w 10 10.2.0.1"), 0, "ping failed");
+	cr_expect_eq(nn_run_in(ns_a, "ping -c 4 -i 0.2 -s 100 -w 10 10.2.0.1"), 0, "ping failed");
 	cr_expect_eq(stop_pump(), 0);
 	json = pump_output();
 	for (int d = 0; d < 2; d++) {
@@ -334,8 +284,8 @@ Test(pump, udp_100k_mixed_sizes_in_order)
 	pthread_t t;
 
 	start_pump(NULL);
-	r.fd = socket_in(ns_b, SOCK_DGRAM);
-	tx = socket_in(ns_a, SOCK_DGRAM);
+	r.fd = nn_socket_in(ns_b, SOCK_DGRAM);
+	tx = nn_socket_in(ns_a, SOCK_DGRAM);
 	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
 	setsockopt(r.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	cr_assert_eq(bind(r.fd, (struct sockaddr *)&at, sizeof(at)), 0);
@@ -359,35 +309,6 @@ Test(pump, udp_100k_mixed_sizes_in_order)
 /* ---- TCP: 100 MB whose checksum matches at the far end ------------------ */
 
 #define TCP_BYTES (100u << 20)
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
-struct tcp_rx {
-	int listener;
-	uint64_t hash, bytes;
-};
-
-static void *tcp_receiver(void *arg)
-{
-	struct tcp_rx *r = arg;
-	static uint8_t buf[65536];
-	int fd = accept(r->listener, NULL, NULL);
-	ssize_t n;
-
-	r->hash = 0xcbf29ce484222325ull;
-	while (fd >= 0 && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		r->hash = fnv(r->hash, buf, (size_t)n);
-		r->bytes += (uint64_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
 
 static void tcp_transfer(const char *const *extra);
 
@@ -428,46 +349,14 @@ Test(pump, tcp_with_offloads_reduced)
 
 static void tcp_transfer(const char *const *mode)
 {
-	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7002) };
-	struct tcp_rx r = { 0 };
-	static uint8_t buf[65536];
-	uint64_t hash = 0xcbf29ce484222325ull;
-	uint32_t x = 12345;
 	const char *extra[8] = { "--json" }, *json;
-	int fd, nextra = 1;
-	pthread_t t;
+	int nextra = 1;
 
 	for (; mode && *mode; mode++)
 		extra[nextra++] = *mode;
 	start_pump(extra);
-	r.listener = socket_in(ns_b, SOCK_STREAM);
-	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
-	cr_assert_eq(bind(r.listener, (struct sockaddr *)&at, sizeof(at)), 0);
-	cr_assert_eq(listen(r.listener, 1), 0);
-	pthread_create(&t, NULL, tcp_receiver, &r);
-	fd = socket_in(ns_a, SOCK_STREAM);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&at, sizeof(at)), 0, "connect: %s",
-		     strerror(errno));
-	for (uint32_t sent = 0; sent < TCP_BYTES; sent += sizeof(buf)) {
-		for (size_t i = 0; i < sizeof(buf); i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			buf[i] = (uint8_t)x;
-		}
-		hash = fnv(hash, buf, sizeof(buf));
-		for (size_t off = 0; off < sizeof(buf);) {
-			ssize_t n = send(fd, buf + off, sizeof(buf) - off, 0);
-
-			cr_assert(n > 0, "send: %s", strerror(errno));
-			off += (size_t)n;
-		}
-	}
-	close(fd);
-	pthread_join(t, NULL);
-	cr_expect_eq(r.bytes, TCP_BYTES);
-	cr_expect_eq(r.hash, hash, "checksum differs at the far end");
-	close(r.listener);
+	nn_tcp_transfer(&(struct nn_tcp){ .from_ns = ns_a, .to_ns = ns_b, .to_addr = "10.2.0.1",
+					  .port = 7002, .bytes = TCP_BYTES, .seed = 12345 });
 	cr_expect_eq(stop_pump(), 0);
 	/* Backpressure, not loss: the forwarder never drops what it took. */
 	json = pump_output();
@@ -497,39 +386,13 @@ Test(pump, sigterm_under_load_leaves_nothing)
 	int fd;
 
 	start_pump(NULL);
-	fd = socket_in(ns_a, SOCK_DGRAM);
+	fd = nn_socket_in(ns_a, SOCK_DGRAM);
 	pthread_create(&t, NULL, flood, &fd);
 	usleep(300000);
 	cr_expect_eq(stop_pump(), 0);
 	pthread_join(t, NULL);
 	close(fd);
 	cr_expect_eq(kill(pump, 0), -1, "pump still running");
-}
-
-/* The thread of @pid named @comm, or -1. */
-static pid_t thread_named(pid_t pid, const char *comm)
-{
-	char path[320], name[32];
-	struct dirent *de;
-	pid_t found = -1;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	while (d && found < 0 && (de = readdir(d))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
-		    name[strlen(comm)] == '\n')
-			found = atoi(de->d_name);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
 }
 
 static bool thread_gone(pid_t pid, pid_t tid)
@@ -553,14 +416,14 @@ Test(pump, sigterm_while_waiting_for_room)
 	bool gone = false;
 
 	start_pump((const char *[]){ "--separate-engines", "--json", NULL });
-	engine_b = thread_named(pump, "wintun/wtpump-b");
-	fwd = thread_named(pump, "tun-pump/fwd");
+	engine_b = nn_thread_named(pump, "wintun/wtpump-b");
+	fwd = nn_thread_named(pump, "tun-pump/fwd");
 	cr_assert(engine_b > 0 && fwd > 0, "threads not found");
 	cr_assert_eq(ptrace(PTRACE_SEIZE, engine_b, 0, 0), 0, "PTRACE_SEIZE: %s", strerror(errno));
 	cr_assert_eq(ptrace(PTRACE_INTERRUPT, engine_b, 0, 0), 0);
 	cr_assert_eq(waitpid(engine_b, &st, __WALL), engine_b);
 	/* 3 MB into B's 512 KiB ring. */
-	fd = socket_in(ns_a, SOCK_DGRAM);
+	fd = nn_socket_in(ns_a, SOCK_DGRAM);
 	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
 	for (int i = 0; i < 3000; i++) {
 		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at));
@@ -715,7 +578,7 @@ Test(pump, queues_spread_flows_over_the_pairs)
 	unsigned n;
 
 	start_pump_v4_only((const char *[]){ "--json", "--queues", "4", NULL });
-	cr_expect_eq(run_in(ns_a, "bash -c 'for p in $(seq 20000 20063); do for i in 1 2 3 4 5 6 7 "
+	cr_expect_eq(nn_run_in(ns_a, "bash -c 'for p in $(seq 20000 20063); do for i in 1 2 3 4 5 6 7 "
 				  "8 9 10; do echo x >/dev/udp/10.2.0.1/$p; done; done'"),
 		     0);
 	usleep(300000);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "named_netns.h"
 
 #define TCP_BYTES (32u << 20)
 #define TRANSFER_GUARD_S 120
@@ -74,29 +75,10 @@ static void make_underlay(void)
 		   ends[i].ns, i + 1, i, ends[i].ns, i, ends[i].ns);
 }
 
-/* Whether @pid runs a thread called udp-tunnel/in (started last). */
+/* Whether @pid runs its thread udp-tunnel/in (started last). */
 static bool running(pid_t pid)
 {
-	char path[320], comm[32];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && !found && (d = readdir(dir))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		found = fgets(comm, sizeof(comm), f) && !strncmp(comm, "udp-tunnel/in", 13);
-		fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return found;
+	return nn_thread_named(pid, "udp-tunnel/in") >= 0;
 }
 
 static void start_end(int i, const char *const *mode)
@@ -173,106 +155,12 @@ static void teardown(void)
 		fprintf(stderr, "%s failed\n", cmd);
 }
 
-static int socket_in(const char *ns, int type)
-{
-	char path[64];
-	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), target, fd;
-	struct timeval tv = { .tv_sec = 60 }; /* a hang guard, not a speed limit */
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert(home >= 0 && target >= 0, "namespace %s: %s", ns, strerror(errno));
-	cr_assert_eq(setns(target, CLONE_NEWNET), 0);
-	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-	cr_assert_eq(setns(home, CLONE_NEWNET), 0);
-	close(home);
-	close(target);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
-struct tcp_rx {
-	int listener;
-	uint64_t hash, bytes;
-};
-
-static void *tcp_receiver(void *arg)
-{
-	struct tcp_rx *r = arg;
-	static uint8_t buf[65536];
-	int fd = accept(r->listener, NULL, NULL);
-	ssize_t n;
-
-	r->hash = 0xcbf29ce484222325ull;
-	while (fd >= 0 && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		r->hash = fnv(r->hash, buf, (size_t)n);
-		r->bytes += (uint64_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
 /* TCP_BYTES of pseudo-random data from end 0 to end 1 through the tunnel. */
 static void tcp_transfer(void)
 {
-	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons(7100) };
-	struct tcp_rx r = { 0 };
-	static uint8_t buf[65536];
-	uint64_t hash = 0xcbf29ce484222325ull;
-	uint32_t x = 2463534242u;
-	time_t deadline = time(NULL) + TRANSFER_GUARD_S;
-	pthread_t t;
-	int fd;
-
-	r.listener = socket_in(ends[1].ns, SOCK_STREAM);
-	inet_pton(AF_INET, "10.77.0.2", &at.sin_addr);
-	cr_assert_eq(bind(r.listener, (struct sockaddr *)&at, sizeof(at)), 0);
-	cr_assert_eq(listen(r.listener, 1), 0);
-	pthread_create(&t, NULL, tcp_receiver, &r);
-	fd = socket_in(ends[0].ns, SOCK_STREAM);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&at, sizeof(at)), 0, "connect: %s",
-		     strerror(errno));
-	for (uint32_t sent = 0; sent < TCP_BYTES; sent += sizeof(buf)) {
-		/* A hang guard: a tunnel that loses every batch still lets
-		 * TCP's lone retransmissions crawl through. */
-		cr_assert_lt(time(NULL), deadline, "stalled: %u bytes sent in %d s", sent,
-			     TRANSFER_GUARD_S);
-		for (size_t i = 0; i < sizeof(buf); i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			buf[i] = (uint8_t)x;
-		}
-		hash = fnv(hash, buf, sizeof(buf));
-		for (size_t off = 0; off < sizeof(buf);) {
-			ssize_t n = send(fd, buf + off, sizeof(buf) - off, 0);
-
-			cr_assert(n > 0, "send: %s (after %u bytes)", strerror(errno), sent);
-			off += (size_t)n;
-		}
-	}
-	close(fd);
-	pthread_join(t, NULL);
-	close(r.listener);
-	cr_expect_eq(r.bytes, TCP_BYTES, "%llu bytes arrived", (unsigned long long)r.bytes);
-	cr_expect_eq(r.hash, hash, "the data differ at the far end");
-}
-
-static int run_in(const char *ns, const char *cmd)
-{
-	char line[256];
-
-	snprintf(line, sizeof(line), "ip netns exec %s %s >/dev/null 2>&1", ns, cmd);
-	return system(line);
+	nn_tcp_transfer(&(struct nn_tcp){ .from_ns = ends[0].ns, .to_ns = ends[1].ns,
+					  .to_addr = "10.77.0.2", .port = 7100, .bytes = TCP_BYTES,
+					  .seed = 2463534242u, .guard_s = TRANSFER_GUARD_S });
 }
 
 /* From an end's summary: packets and sends (or datagrams read) of one
@@ -324,8 +212,8 @@ static void ping_and_tcp(const char *const *mode0, const char *const *mode1, boo
 	make_underlay();
 	start_end(0, mode0);
 	start_end(1, mode1);
-	cr_expect_eq(run_in(ends[0].ns, "ping -c 3 -i 0.2 -w 20 10.77.0.2"), 0, "ping 0 -> 1");
-	cr_expect_eq(run_in(ends[1].ns, "ping -c 3 -i 0.2 -w 20 10.77.0.1"), 0, "ping 1 -> 0");
+	cr_expect_eq(nn_run_in(ends[0].ns, "ping -c 3 -i 0.2 -w 20 10.77.0.2"), 0, "ping 0 -> 1");
+	cr_expect_eq(nn_run_in(ends[1].ns, "ping -c 3 -i 0.2 -w 20 10.77.0.1"), 0, "ping 1 -> 0");
 	tcp_transfer();
 	for (int i = 0; i < 2; i++)
 		cr_expect_eq(malformed_in(ends[i].ns), 0, "malformed packets came out of the tunnel in %s",
