@@ -16,9 +16,14 @@ build=${1:-build}
 #   and the example client instead (WINTUN_KERNELS_SMOKE);
 # - engine-plainread on 6.1: the engine suite itself runs the read(2)
 #   fallback there (no RWF_NOWAIT on TUN reads before 6.4).
+# - multi-queue on 6.1: three of its tests (a set switching offload mode,
+#   the queue limit, descriptor leaks across mode switches) get EBUSY from
+#   6.1's TUN; not yet understood, so not claimed there (see README Kernels).
+# WINTUN_TIMING_UNRELIABLE: the microsecond spin-timing tests skip (TCG
+# emulates the CPU many times slower than the 10 us they rely on).
 # Measured: about 4 minutes per kernel.
 declare -A KERNEL_TESTS=(
-  [6.1]="suite:unit suite:stress suite:netns -pump -engine-plainread"
+  [6.1]="suite:unit suite:stress suite:netns -pump -engine-plainread -multi-queue"
   [6.12]="suite:unit suite:stress suite:netns -pump"
 )
 declare -A KERNEL_SMOKE=([6.1]=1 [6.12]=0)
@@ -54,7 +59,7 @@ for k in "${KERNELS[@]}"; do
   # line: run.sh quotes it with printf %q, and a newline would come out as
   # $'...', which the guest's /bin/sh (dash) does not read.
   # shellcheck disable=SC2016 # expanded by the guest's shell
-  WINTUN_REQUIRE_NETNS=1 WINTUN_KERNELS_SMOKE=${KERNEL_SMOKE[$k]} tests/kernels/run.sh "$k" -- \
+  WINTUN_REQUIRE_NETNS=1 WINTUN_TIMING_UNRELIABLE=1 WINTUN_KERNELS_SMOKE=${KERNEL_SMOKE[$k]} tests/kernels/run.sh "$k" -- \
     sh -c 'meson test -C "$0" --no-rebuild --print-errorlogs "$@" && { [ "$WINTUN_KERNELS_SMOKE" != 1 ] || tests/kernels/smoke.sh "$0"; }' \
     "$build" "${names[@]}" || status=1
   echo "== kernel $k: $((SECONDS - start)) s"
