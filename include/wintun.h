@@ -904,7 +904,9 @@ typedef struct WINTUN_SESSION_STATISTICS {
 						       idle spin enters to look */
 #define WINTUN_FEATURE_RING_FD        (1ull << 4) /**< registered ring fd (5.18) */
 #define WINTUN_FEATURE_FIXED_FILES    (1ull << 5) /**< registered TUN fd (sparse
-						       tables, 5.19); else plain fds */
+						       tables, 5.19; only where the kernel
+						       releases a deregistered file at
+						       once, not 6.1); else plain fds */
 #define WINTUN_FEATURE_FIXED_BUFFERS  (1ull << 6) /**< rings as fixed buffers (5.19,
 						       RLIMIT_MEMLOCK); else plain
 						       READ/WRITE on the same memory */

@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "engine_internal.h"
 #include "kernel_features.h"
@@ -46,6 +48,35 @@ static int uring_err(int ret)
 	return ret == -1 ? -errno : ret;
 }
 
+/*
+ * Does a file taken out of the registered table go at once?  Older kernels
+ * (6.1 among them) put removed files from a work item a second later, so a
+ * session's TUN queue outlived WintunEndSession by that second: the next
+ * start that switched the device's offload mode (which needs the device
+ * without other queues) got EBUSY, and a device at the queue limit refused
+ * the queue just ended.  Asked of one end of a socket pair: its peer gets
+ * EPIPE once it is released.
+ */
+static bool removed_files_go_at_once(struct wt_engine *e)
+{
+	int sv[2], none = -1;
+	bool at_once = false;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	if (uring_err(io_uring_register_files_update(&e->ring, 0, &sv[0], 1)) == 1) {
+		close(sv[0]);
+		sv[0] = -1;
+		if (uring_err(io_uring_register_files_update(&e->ring, 0, &none, 1)) == 1)
+			at_once = send(sv[1], "", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+				  errno == EPIPE;
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	close(sv[1]);
+	return at_once;
+}
+
 static void register_tables(struct wt_engine *e)
 {
 	int ret = -EPERM;
@@ -58,6 +89,15 @@ static void register_tables(struct wt_engine *e)
 	if (ret)
 		wt_info("engine %s: registered files unavailable (%s); using plain fds", e->name,
 			strerror(-ret));
+	else if (!removed_files_go_at_once(e)) {
+		/* The table stays registered, unused: taking it out would
+		 * wait for that same delayed work. */
+		e->fixed_files = false;
+		wt_info("engine %s: this kernel releases a deregistered file only a second "
+			"later, which would keep an ended session's TUN queue on the device; "
+			"using plain fds",
+			e->name);
+	}
 	ret = -EPERM;
 	if (wt_feature_allowed(WINTUN_FEATURE_FIXED_BUFFERS))
 		ret = uring_err(io_uring_register_buffers_sparse(&e->ring, 2 * WT_ENGINE_MAX_PORTS));
