@@ -92,6 +92,20 @@ bool ut_stopping(void)
 	return poll(&pfd, 1, 0) == 1;
 }
 
+int ut_start_threads(struct ut_threads *t, void *(*out)(void *), void *(*in)(void *))
+{
+	void *(*fn[2])(void *) = { out, in };
+
+	for (int i = 0; i < 2; i++) {
+		if (pthread_create(&t->thread[i], NULL, fn[i], NULL)) {
+			fprintf(stderr, "udp-tunnel: cannot start a thread\n");
+			return -1;
+		}
+		t->started[i] = true;
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;

@@ -7,6 +7,7 @@
 #define UDP_TUNNEL_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +48,15 @@ extern struct udp_tunnel T;
 void ut_stop(void);
 bool ut_stopping(void);
 void ut_count(_Atomic uint64_t *c, uint64_t n);
+
+/* A mode's two threads: out (adapter -> peer) and in (peer -> adapter). */
+struct ut_threads {
+	pthread_t thread[2];
+	bool started[2];
+};
+
+/* Start @out and @in; 0, or -1 (said on stderr) with what started marked. */
+int ut_start_threads(struct ut_threads *t, void *(*out)(void *), void *(*in)(void *));
 
 /* udp_tunnel_net.c */
 int ut_socket_open(void);

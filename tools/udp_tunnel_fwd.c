@@ -33,8 +33,7 @@
 #define WAIT_MIN_NS 20000L
 #define WAIT_MAX_NS 1000000L
 
-static pthread_t threads[2];
-static bool started[2];
+static struct ut_threads threads;
 
 /* ---- out: Send ring -> socket ---------------------------------------------- */
 
@@ -264,21 +263,12 @@ static void *in_thread(void *arg)
 
 int ut_fwd_start(void)
 {
-	void *(*fn[2])(void *) = { out_thread, in_thread };
-
-	for (int i = 0; i < 2; i++) {
-		if (pthread_create(&threads[i], NULL, fn[i], NULL)) {
-			fprintf(stderr, "udp-tunnel: cannot start a thread\n");
-			return -1;
-		}
-		started[i] = true;
-	}
-	return 0;
+	return ut_start_threads(&threads, out_thread, in_thread);
 }
 
 void ut_fwd_join(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (started[i])
-			pthread_join(threads[i], NULL);
+		if (threads.started[i])
+			pthread_join(threads.thread[i], NULL);
 }

@@ -26,8 +26,7 @@
 #define BUF_SIZE (PI_SIZE + 65536u)
 
 static int tun_fd = -1;
-static pthread_t threads[2];
-static bool started[2];
+static struct ut_threads threads;
 
 static int attach_queue(void)
 {
@@ -118,18 +117,9 @@ static void *in_thread(void *arg)
 
 int ut_plain_start(void)
 {
-	void *(*fn[2])(void *) = { out_thread, in_thread };
-
 	if (attach_queue() < 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		if (pthread_create(&threads[i], NULL, fn[i], NULL)) {
-			fprintf(stderr, "udp-tunnel: cannot start a thread\n");
-			return -1;
-		}
-		started[i] = true;
-	}
-	return 0;
+	return ut_start_threads(&threads, out_thread, in_thread);
 }
 
 /* Both threads block in one system call per packet, with no stop to poll
@@ -137,9 +127,9 @@ int ut_plain_start(void)
 void ut_plain_join(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (started[i]) {
-			pthread_cancel(threads[i]);
-			pthread_join(threads[i], NULL);
+		if (threads.started[i]) {
+			pthread_cancel(threads.thread[i]);
+			pthread_join(threads.thread[i], NULL);
 		}
 	if (tun_fd >= 0)
 		close(tun_fd);

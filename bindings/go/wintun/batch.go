@@ -89,6 +89,14 @@ func (s *Session) receiveBatch(packets [][]byte, d []C.WINTUN_BATCH_PACKET) (int
 // ReleaseReceivePackets hands received packets back at once
 // (WintunReleaseReceivePackets).
 func (s *Session) ReleaseReceivePackets(packets [][]byte) {
+	s.onDescriptors(packets, func(d *C.WINTUN_BATCH_PACKET, n C.uint32_t) {
+		C.WintunReleaseReceivePackets(s.h, d, n)
+	})
+}
+
+// onDescriptors runs call on packets' batch descriptors, unless there are
+// none or the session is ending (then the ring is no longer the caller's).
+func (s *Session) onDescriptors(packets [][]byte, call func(*C.WINTUN_BATCH_PACKET, C.uint32_t)) {
 	if len(packets) == 0 {
 		return
 	}
@@ -98,7 +106,7 @@ func (s *Session) ReleaseReceivePackets(packets [][]byte) {
 	if s.ending.Load() {
 		return
 	}
-	C.WintunReleaseReceivePackets(s.h, &d[0], C.uint32_t(len(d)))
+	call(&d[0], C.uint32_t(len(d)))
 }
 
 // AllocateSendPackets reserves ring space for len(sizes) packets at once
@@ -133,14 +141,7 @@ func (s *Session) AllocateSendPackets(sizes []int, packets [][]byte) (int, error
 // SendPackets publishes allocated packets at once, with one wake-up of the
 // engine at most (WintunSendPackets).
 func (s *Session) SendPackets(packets [][]byte) {
-	if len(packets) == 0 {
-		return
-	}
-	d := descriptors(packets)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ending.Load() {
-		return
-	}
-	C.WintunSendPackets(s.h, &d[0], C.uint32_t(len(d)))
+	s.onDescriptors(packets, func(d *C.WINTUN_BATCH_PACKET, n C.uint32_t) {
+		C.WintunSendPackets(s.h, d, n)
+	})
 }
