@@ -754,7 +754,12 @@ WINTUN_API WINTUN_SESSION_HANDLE WintunStartSession(WINTUN_ADAPTER_HANDLE Adapte
  * Errors: as WintunStartSession; EINVAL also for an unknown Size or flag, a
  * CPU that does not exist, BatchDepth above 256, a ShareEngineWith session
  * that has no engine, or an extra queue whose WINTUN_SESSION_OFFLOAD differs
- * from the running sessions'; E2BIG for a queue beyond the kernel's limit.
+ * from the running sessions'; E2BIG for a queue beyond the kernel's limit;
+ * EBUSY also when the device's offload mode must change and another process
+ * has the device open.  Within 2 s of a session's end on the same handle, an
+ * EBUSY or E2BIG that the ended session's queue could cause is retried until
+ * then: the kernel may release that queue only after WintunEndSession
+ * returned.
  *
  * Multi-queue.  A Linux TUN device has up to 256 queues (MAX_TAP_QUEUES;
  * every open adapter handle keeps one detached queue, which counts).  Each

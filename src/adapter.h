@@ -29,6 +29,7 @@ struct wintun_adapter {
 	bool set_offload;    /* offload mode of the set (TUN flags are per device) */
 	uint16_t set_cpus[WT_SET_CPUS]; /* engines of the set's sessions per CPU */
 	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
+	_Atomic uint64_t last_end_ms; /* CLOCK_MONOTONIC ms: a session of this handle ended */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
 };
@@ -40,8 +41,14 @@ struct wintun_adapter {
  * on.  Note: TUN flags are per device, so @vnet_hdr switches IFF_VNET_HDR for
  * every queue of the device.  Thread-safe (serialised: a mode switch re-opens
  * the handle's own fd).  Returns 0 and *fd, or a negative errno (logged).
+ * Within a moment of a session's end on this handle, a refusal that the
+ * ended session's queue can explain (EBUSY for a switch, E2BIG) is retried:
+ * the kernel may release that queue after WintunEndSession returned.
  */
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t wt_adapter_now_ms(void);
 
 /* Interface index in the device's current namespace. */
 int wt_adapter_ifindex(const struct wintun_adapter *a);

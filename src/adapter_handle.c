@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/ioctl.h>
@@ -132,7 +133,8 @@ static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *n
 	return ret;
 }
 
-static int open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
+/* @quiet: a refusal that a retry may cure is not logged. */
+static int open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd, bool quiet)
 {
 	int flags = WT_TUN_FLAGS | (vnet_hdr ? IFF_VNET_HDR : 0);
 	char name[IFNAMSIZ];
@@ -153,17 +155,19 @@ static int open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 	else
 		ret = wt_tun_set_iff(*fd, name, flags);
 	if (!ret && device_vnet_hdr(a) != vnet_hdr) {
-		wt_err("cannot switch %s %s offload mode: another process has the adapter open",
-		       name, vnet_hdr ? "to" : "out of");
+		if (!quiet)
+			wt_err("cannot switch %s %s offload mode: another process has the "
+			       "adapter open",
+			       name, vnet_hdr ? "to" : "out of");
 		ret = -EBUSY;
 	}
 	if (ret) {
-		if (ret == -E2BIG)
+		if (ret == -E2BIG && !quiet)
 			wt_err("cannot attach a queue to %s: the device has the kernel's maximum "
 			       "of %d queues (MAX_TAP_QUEUES; each adapter handle's detached "
 			       "queue counts)",
 			       name, WT_TUN_MAX_QUEUES);
-		else if (ret != -EBUSY)
+		else if (ret != -EBUSY && ret != -E2BIG)
 			wt_err("cannot attach a queue to %s: %s%s", name, strerror(-ret),
 			       ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 		close(*fd);
@@ -184,12 +188,39 @@ out:
  */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 
+uint64_t wt_adapter_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * How long after a session's end on this handle a refusal is retried.  The
+ * kernel releases a queue when the last reference to its file goes, and that
+ * can come after WintunEndSession returned: from a work item a second later
+ * (6.1's io_uring, for registered files; the engine avoids those there), or
+ * from a kernel thread's deferred fput (io_uring's ring teardown).  The
+ * lingering queue makes a mode switch fail (EBUSY) or a device at the queue
+ * limit refuse (E2BIG); a genuine refusal just takes this long to come.
+ */
+#define WT_QUEUE_LINGER_MS 2000
+
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 {
+	uint64_t until = atomic_load(&a->last_end_ms) + WT_QUEUE_LINGER_MS;
+	bool retry;
 	int ret;
 
 	pthread_mutex_lock(&queue_lock);
-	ret = open_queue(a, vnet_hdr, fd);
+	for (;;) {
+		retry = atomic_load(&a->last_end_ms) && wt_adapter_now_ms() < until;
+		ret = open_queue(a, vnet_hdr, fd, retry);
+		if (!retry || (ret != -EBUSY && ret != -E2BIG))
+			break;
+		usleep(5000);
+	}
 	pthread_mutex_unlock(&queue_lock);
 	return ret;
 }

@@ -222,8 +222,11 @@ WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session)
 	if (a)
 		wt_adapter_count_cpu(a, wt_engine_cpu(Session->engine), -1);
 	wt_session_end(Session);
-	if (a)
+	if (a) {
+		/* (Not for refused starts: their queue never reached an engine.) */
+		atomic_store(&a->last_end_ms, wt_adapter_now_ms());
 		wt_adapter_release_session(a);
+	}
 }
 
 static void copy_dir(WINTUN_DIRECTION_STATISTICS *d, struct wt_dir_stats *s)

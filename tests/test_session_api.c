@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,57 @@ Test(session_api, restart_at_once_in_the_other_offload_mode)
 			cr_expect(ping_through(s, "10.8.0.2", "10.8.0.1"), "round %d", round);
 		WintunEndSession(s);
 	}
+	WintunCloseAdapter(a);
+}
+
+static void *close_later(void *arg)
+{
+	usleep(300 * 1000);
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* The kernel may drop an ended session's queue after WintunEndSession
+ * returned (a reference held elsewhere, as io_uring's deferred puts do):
+ * stood in for here by a duplicate of the session's queue descriptor.  A
+ * start in the other offload mode waits for it to go; a queue that stays
+ * longer than the grace period is another holder, refused with EBUSY. */
+Test(session_api, a_lingering_queue_of_an_ended_session_is_waited_for)
+{
+	WINTUN_SESSION_OPTIONS off = { .Size = sizeof(off), .Capacity = 0x20000 };
+	WINTUN_SESSION_OPTIONS on = { .Size = sizeof(on), .Capacity = 0x20000,
+				      .Flags = WINTUN_SESSION_OFFLOAD };
+	WINTUN_SESSION_HANDLE s;
+	pthread_t t;
+	int held;
+
+	wt_test_enter_netns();
+	wt_test_log_capture();
+	WINTUN_ADAPTER_HANDLE a = adapter("wts0", "10.8.0.1/24");
+	s = WintunStartSessionEx(a, &off);
+	cr_assert_not_null(s);
+	held = dup(s->tun_fd);
+	cr_assert_geq(held, 0);
+	WintunEndSession(s);
+	cr_assert_eq(pthread_create(&t, NULL, close_later, (void *)(intptr_t)held), 0);
+	s = WintunStartSessionEx(a, &on);
+	cr_expect_not_null(s, "start after the queue went: %s", strerror(errno));
+	pthread_join(t, NULL);
+	if (s)
+		WintunEndSession(s);
+
+	s = WintunStartSessionEx(a, &off);
+	cr_assert_not_null(s);
+	held = dup(s->tun_fd);
+	WintunEndSession(s);
+	errno = 0;
+	s = WintunStartSessionEx(a, &on); /* held past the grace period */
+	cr_expect_null(s);
+	cr_expect_eq(errno, EBUSY, "errno %d", errno);
+	cr_expect(wt_test_log_contains("another process has the adapter open"));
+	close(held);
+	if (s)
+		WintunEndSession(s);
 	WintunCloseAdapter(a);
 }
 
