@@ -29,7 +29,7 @@ struct wintun_adapter {
 	bool set_offload;    /* offload mode of the set (TUN flags are per device) */
 	uint16_t set_cpus[WT_SET_CPUS]; /* engines of the set's sessions per CPU */
 	atomic_int extra_refs; /* sessions holding the handle beyond the user's close */
-	_Atomic uint64_t last_end_ms; /* CLOCK_MONOTONIC ms: a session of this handle ended */
+	_Atomic uint64_t last_end_ns; /* wt_now_ns() when a session of this handle ended */
 	WINTUN_GUID guid;
 	char tunnel_type[WINTUN_MAX_TUNNEL_TYPE + 1];
 };
@@ -46,9 +46,6 @@ struct wintun_adapter {
  * the kernel may release that queue after WintunEndSession returned.
  */
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t wt_adapter_now_ms(void);
 
 /* Interface index in the device's current namespace. */
 int wt_adapter_ifindex(const struct wintun_adapter *a);

@@ -9,12 +9,12 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sys/ioctl.h>
 #include "adapter.h"
 #include "adapter_name.h"
+#include "clock.h"
 #include "log.h"
 #include "nl_link.h"
 #include "tun.h"
@@ -188,14 +188,6 @@ out:
  */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 
-uint64_t wt_adapter_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * How long after a session's end on this handle a refusal is retried.  The
  * kernel releases a queue when the last reference to its file goes, and that
@@ -205,17 +197,17 @@ uint64_t wt_adapter_now_ms(void)
  * lingering queue makes a mode switch fail (EBUSY) or a device at the queue
  * limit refuse (E2BIG); a genuine refusal just takes this long to come.
  */
-#define WT_QUEUE_LINGER_MS 2000
+#define WT_QUEUE_LINGER_NS 2000000000u
 
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd)
 {
-	uint64_t until = atomic_load(&a->last_end_ms) + WT_QUEUE_LINGER_MS;
+	uint64_t until = atomic_load(&a->last_end_ns) + WT_QUEUE_LINGER_NS;
 	bool retry;
 	int ret;
 
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
-		retry = atomic_load(&a->last_end_ms) && wt_adapter_now_ms() < until;
+		retry = atomic_load(&a->last_end_ns) && wt_now_ns() < until;
 		ret = open_queue(a, vnet_hdr, fd, retry);
 		if (!retry || (ret != -EBUSY && ret != -E2BIG))
 			break;

@@ -36,14 +36,6 @@ struct wt_cmd {
 	struct wt_cmd *next;
 };
 
-uint64_t wt_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void wt_port_kill(struct wt_port *p, const char *why, int err)
 {
 	if (p->dead)

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "port.h"
 
@@ -225,6 +226,5 @@ static inline bool wt_io_device_gone(int res)
 {
 	return res == -EBADFD;
 }
-uint64_t wt_now_ns(void);
 
 #endif

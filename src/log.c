@@ -20,7 +20,7 @@ bool wt_log_enabled(void)
 	return atomic_load_explicit(&wt_logger, memory_order_relaxed) != NULL;
 }
 
-static uint64_t wt_now_ns(void)
+static uint64_t wall_clock_ns(void)
 {
 	struct timespec ts;
 
@@ -42,7 +42,7 @@ void wt_log(WINTUN_LOGGER_LEVEL level, const char *fmt, ...)
 	 * positive of clang-analyzer-valist.Uninitialized). */
 	vsnprintf(msg, sizeof(msg), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
 	va_end(ap);
-	logger(level, wt_now_ns(), msg);
+	logger(level, wall_clock_ns(), msg);
 	errno = saved;
 }
 

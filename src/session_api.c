@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "offload.h"
@@ -224,7 +225,7 @@ WINTUN_API void WintunEndSession(WINTUN_SESSION_HANDLE Session)
 	wt_session_end(Session);
 	if (a) {
 		/* (Not for refused starts: their queue never reached an engine.) */
-		atomic_store(&a->last_end_ms, wt_adapter_now_ms());
+		atomic_store(&a->last_end_ns, wt_now_ns());
 		wt_adapter_release_session(a);
 	}
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "log.h"
 #include "ring_sync.h"
 #include "session.h"
@@ -384,14 +385,6 @@ void wt_session_wait_for_waiters(struct wintun_session *s)
 #define WT_WAIT_SPIN_MIN_NS 500u
 #define WT_WAIT_SPIN_PROBE 8u
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -418,7 +411,7 @@ static unsigned wait_spin_budget(struct wintun_session *s, bool *probe)
 static void wait_spin(struct wintun_session *s, uint32_t head, unsigned budget, bool probe)
 {
 	WINTUN_RING *ring = s->rings.desc.Send.Ring;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = wt_now_ns();
 	unsigned next;
 	bool paid = false;
 
@@ -430,7 +423,7 @@ static void wait_spin(struct wintun_session *s, uint32_t head, unsigned budget, 
 			break;
 		}
 		cpu_relax();
-	} while (mono_ns() - t0 < budget);
+	} while (wt_now_ns() - t0 < budget);
 	next = paid ? WT_WAIT_SPIN_MAX_NS : probe ? 0 : budget / 2;
 	atomic_store_explicit(&s->rx.spin_ns, next < WT_WAIT_SPIN_MIN_NS ? 0 : next,
 			      memory_order_relaxed);
