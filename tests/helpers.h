@@ -15,6 +15,20 @@
  */
 void wt_test_enter_netns(void);
 
+/* Built with ThreadSanitizer (gcc or clang)?  Microsecond timing tests skip
+ * there: it runs the code 5-15x slower than the gaps they rely on. */
+static inline bool wt_test_built_with_tsan(void)
+{
+#if defined(__SANITIZE_THREAD__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	return true;
+#endif
+#endif
+	return false;
+}
+
 /* Whether the kernel has IORING_OP_READ_MULTISHOT (Linux 6.7), which the
  * multishot RX variant needs: tests of that variant skip without it. */
 bool wt_test_kernel_has_read_multishot(void);

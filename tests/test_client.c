@@ -473,9 +473,8 @@ Test(client, wait_spin_stops_when_unpaid)
 
 static bool under_valgrind_or_tsan(void)
 {
-#if defined(__SANITIZE_THREAD__)
-	return true;
-#endif
+	if (wt_test_built_with_tsan())
+		return true;
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 	return RUNNING_ON_VALGRIND;

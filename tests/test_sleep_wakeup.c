@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine_fixture.h"
+#include "helpers.h"
 #include "src/engine_internal.h"
 #include "src/session.h"
 
@@ -409,18 +410,6 @@ static void off_engine_cpu(WINTUN_SESSION_HANDLE s)
 /* The other half: packets 10 microseconds apart, inside the 20 us
  * window, and the engine keeps spinning through its idle periods rather
  * than sleeping (the ping-pong latency the spin exists for). */
-static bool built_with_tsan(void)
-{
-#if defined(__SANITIZE_THREAD__)
-	return true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-	return true;
-#endif
-#endif
-	return false;
-}
-
 Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 {
 	WINTUN_ADAPTER_HANDLE a;
@@ -432,7 +421,7 @@ Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 	/* Packets 10 us apart leave the engine idle between them only when it
 	 * handles one in less: under ThreadSanitizer (5-15x slower) it never is,
 	 * and there is no idle period to spin through. */
-	if (built_with_tsan())
+	if (wt_test_built_with_tsan())
 		cr_skip_test("10 us timing: not under ThreadSanitizer");
 	if (getenv("WINTUN_TIMING_UNRELIABLE"))
 		cr_skip_test("10 us timing: not on an emulated CPU (WINTUN_TIMING_UNRELIABLE)");
