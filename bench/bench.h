@@ -31,7 +31,7 @@ struct wb_opts {
 	bool gen_cpu_set;      /* --gen-cpu given: tcp scenarios pin too */
 	bool client_cpu_set;   /* --client-cpu given: tso scenarios use it too */
 	unsigned batch;        /* engine RX batch (0: default) */
-	int spin_us;           /* engine idle spin (< 0: default) */
+	int spin_us;           /* engine idle spin and client wait spin (< 0: defaults) */
 	bool rx_multishot;     /* engine RX variant: multishot read */
 	uint32_t capacity;     /* ring capacity */
 	bool capacity_set;     /* --capacity given: tso scenarios use it too */

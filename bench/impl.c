@@ -81,6 +81,9 @@ static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 		/* What the client-side split looks at, as wt_session_start sets it. */
 		io->s[i]->vnet_hdr = offload;
 		io->s[i]->offloads = offload ? devs[i]->offloads : 0;
+		/* Same client code, same client spin (--spin-us) as the engine's. */
+		if (o->spin_us >= 0)
+			io->s[i]->rx.spin_max_ns = (unsigned)o->spin_us * 1000u;
 		io->n = i + 1;
 		fds[i] = devs[i]->fd;
 	}

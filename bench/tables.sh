@@ -158,21 +158,21 @@ rx_variant_table() {
 
 paced_table() {
   need paced.json paced-spin0.json
-  header "Light load: paced at 80k packets/s, idle spin on and off" paced paced-spin0
-  echo '| scenario | engine spin | packets/s delivered, engine / baseline | I/O thread cycles/packet, engine | baseline | engine/baseline |'
+  header "Light load: paced at 80k packets/s, idle spins on and off" paced paced-spin0
+  echo '| scenario | spin | packets/s delivered, engine / baseline | I/O thread cycles/packet, engine | baseline | engine/baseline |'
   echo '|---|---|---|---|---|---|'
   for s in rx tx fwd; do
     for v in paced paced-spin0; do
-      local f=$v.json spin="default (20 us)"
+      local f=$v.json spin="default (engine 20 us, client 5 us)"
       [ $v = paced-spin0 ] && spin="\`--spin-us 0\`"
       echo "| $s | $spin | $(c k $f $s engine pps) / $(c k $f $s baseline pps) | $(ebr int $f $s io_cycles_per_pkt) |"
     done
   done
   echo
-  echo '| pingpong (not paced) | engine spin | p50 us, engine / baseline | p99 us, engine / baseline | round trips/s, engine/baseline |'
+  echo '| pingpong (not paced) | spin | p50 us, engine / baseline | p99 us, engine / baseline | round trips/s, engine/baseline |'
   echo '|---|---|---|---|---|'
   for v in paced paced-spin0; do
-    local f=$v.json spin="default (20 us)"
+    local f=$v.json spin="default (engine 20 us, client 5 us)"
     [ $v = paced-spin0 ] && spin="\`--spin-us 0\`"
     echo "| | $spin | $(c f1 $f pingpong engine lat_p50_us) / $(c f1 $f pingpong baseline lat_p50_us) | $(c f1 $f pingpong engine lat_p99_us) / $(c f1 $f pingpong baseline lat_p99_us) | $(c x $f pingpong ratio pps) |"
   done

@@ -191,6 +191,7 @@ void wt_session_init_client(struct wintun_session *s)
 	s->rx.head = s->rx.head_release = s->rings.start.send_head;
 	s->tx.tail = s->tx.tail_release = s->rings.start.recv_tail;
 	s->tun_fd = -1;
+	s->rx.spin_max_ns = WT_WAIT_SPIN_DEFAULT_NS;
 }
 
 int wt_session_create(uint32_t capacity, int numa_node, bool hugepages,

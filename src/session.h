@@ -40,6 +40,11 @@ struct wt_ring_pair {
 	atomic_int space_armed;
 };
 
+/* WintunWaitForPacket's longest spin unless the session says otherwise
+ * (WINTUN_SESSION_SPIN): about what a sleep and a wake-up cost, so spinning
+ * costs no more CPU than sleeping would. */
+#define WT_WAIT_SPIN_DEFAULT_NS 5000u
+
 /* Client side of rx: the client consumes the Send ring. */
 struct wt_rx_consumer {
 	pthread_mutex_t lock;
@@ -49,6 +54,7 @@ struct wt_rx_consumer {
 	int stop_errno;        /* why it stopped: ESHUTDOWN or EBADMSG */
 	unsigned waiters;      /* threads inside WintunWaitForPacket */
 	/* WintunWaitForPacket's adaptive spin before it sleeps (session_client.c) */
+	unsigned spin_max_ns;  /* the longest spin; 0: never spin */
 	atomic_uint spin_ns;   /* how long the next wait watches Tail first */
 	atomic_uint spin_probe; /* waits counted for the probes */
 	_Atomic uint64_t spins_paid, spins_unpaid;

@@ -377,11 +377,10 @@ void wt_session_wait_for_waiters(struct wintun_session *s)
  * wake-up and sleeps: a packet that comes within the spin is taken with no
  * sleep, no wake-up (the engine's signal finds nobody to wake, which is what
  * makes it cheap) and no scheduling delay.  Adaptive: a spin that found a
- * packet sets the next one to the longest, WT_WAIT_SPIN_MAX_NS; one that did
- * not halves it, down to none; then one wait in WT_WAIT_SPIN_PROBE spins
- * anyway (the longest) to see whether spinning pays again.
+ * packet sets the next one to the longest, rx.spin_max_ns; one that did not
+ * halves it, down to none; then one wait in WT_WAIT_SPIN_PROBE spins anyway
+ * (the longest) to see whether spinning pays again.
  */
-#define WT_WAIT_SPIN_MAX_NS 5000u
 #define WT_WAIT_SPIN_MIN_NS 500u
 #define WT_WAIT_SPIN_PROBE 8u
 
@@ -401,10 +400,10 @@ static unsigned wait_spin_budget(struct wintun_session *s, bool *probe)
 	unsigned budget = atomic_load_explicit(&s->rx.spin_ns, memory_order_relaxed), n;
 
 	*probe = !budget;
-	if (budget)
+	if (budget || !s->rx.spin_max_ns)
 		return budget;
 	n = atomic_fetch_add_explicit(&s->rx.spin_probe, 1, memory_order_relaxed);
-	return n % WT_WAIT_SPIN_PROBE == WT_WAIT_SPIN_PROBE - 1 ? WT_WAIT_SPIN_MAX_NS : 0;
+	return n % WT_WAIT_SPIN_PROBE == WT_WAIT_SPIN_PROBE - 1 ? s->rx.spin_max_ns : 0;
 }
 
 /* The ring was empty at @head: watch Tail for @budget ns. */
@@ -424,7 +423,7 @@ static void wait_spin(struct wintun_session *s, uint32_t head, unsigned budget, 
 		}
 		cpu_relax();
 	} while (wt_now_ns() - t0 < budget);
-	next = paid ? WT_WAIT_SPIN_MAX_NS : probe ? 0 : budget / 2;
+	next = paid ? s->rx.spin_max_ns : probe ? 0 : budget / 2;
 	atomic_store_explicit(&s->rx.spin_ns, next < WT_WAIT_SPIN_MIN_NS ? 0 : next,
 			      memory_order_relaxed);
 	atomic_fetch_add_explicit(paid ? &s->rx.spins_paid : &s->rx.spins_unpaid, 1,

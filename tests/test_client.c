@@ -471,6 +471,17 @@ Test(client, wait_spin_stops_when_unpaid)
 		      (unsigned long long)unpaid);
 }
 
+/* WINTUN_SESSION_SPIN with 0: not even the probes spin. */
+Test(client, wait_spin_off_never_spins)
+{
+	sess->rx.spin_max_ns = 0;
+	for (int i = 0; i < 64; i++) {
+		cr_expect_not(WintunWaitForPacket(sess, 1));
+		cr_expect_eq(errno, ETIMEDOUT);
+	}
+	cr_expect_eq(atomic_load(&sess->rx.spins_paid) + atomic_load(&sess->rx.spins_unpaid), 0);
+}
+
 static bool under_valgrind_or_tsan(void)
 {
 	if (wt_test_built_with_tsan())
@@ -487,6 +498,7 @@ struct trickle {
 	pthread_t thread;
 	unsigned n;
 	int cpu;
+	unsigned gap_ns; /* after the client released the packet before */
 };
 
 static void pin_to(int cpu)
@@ -506,7 +518,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Publishes a packet 3 us after the client released the one before (busy
+/* Publishes a packet gap_ns after the client released the one before (busy
  * waits), so that the client finds the ring empty and waits for each. */
 static void *trickle_main(void *arg)
 {
@@ -520,7 +532,7 @@ static void *trickle_main(void *arg)
 		while (wt_load_acquire(&ring->Head) != wt_load_relaxed(&ring->Tail))
 			if (mono_ns() > until)
 				return NULL;
-		until = mono_ns() + 3000;
+		until = mono_ns() + t->gap_ns;
 		while (mono_ns() < until)
 			;
 		fake_produce(sess, "trickle", 7);
@@ -528,23 +540,15 @@ static void *trickle_main(void *arg)
 	return NULL;
 }
 
-/* ... and with each packet a few microseconds after the client began to
- * wait, the spin finds them: most waits end in the spin, not asleep. */
-Test(client, wait_spin_goes_on_when_paid)
+/* Receives t->n packets of a trickle; returns the spins that paid and sets
+ * *unpaid. */
+static uint64_t receive_trickle(struct trickle *t, uint64_t *unpaid)
 {
-	struct trickle t = { .n = 3000, .cpu = 1 };
 	unsigned got = 0;
-	uint64_t paid, unpaid;
 
-	/* Microsecond timing between two busy threads means nothing under
-	 * valgrind, which runs one thread at a time and lets a spinning one
-	 * keep the CPU (the producer's hang guard then gives up), nor under
-	 * ThreadSanitizer, 5-15x slower than the 3 us and 5 us it relies on. */
-	if (under_valgrind_or_tsan() || getenv("WINTUN_TIMING_UNRELIABLE"))
-		cr_skip_test("timing between spinning threads: not under valgrind, TSan or emulation");
 	pin_to(0);
-	cr_assert_eq(pthread_create(&t.thread, NULL, trickle_main, &t), 0);
-	while (got < t.n) {
+	cr_assert_eq(pthread_create(&t->thread, NULL, trickle_main, t), 0);
+	while (got < t->n) {
 		uint32_t len;
 		uint8_t *p = WintunReceivePacket(sess, &len);
 
@@ -556,11 +560,44 @@ Test(client, wait_spin_goes_on_when_paid)
 		cr_assert_eq(errno, EAGAIN);
 		cr_assert(WintunWaitForPacket(sess, 10000), "no packet within 10 s");
 	}
-	pthread_join(t.thread, NULL);
-	paid = atomic_load(&sess->rx.spins_paid);
-	unpaid = atomic_load(&sess->rx.spins_unpaid);
+	pthread_join(t->thread, NULL);
+	*unpaid = atomic_load(&sess->rx.spins_unpaid);
+	return atomic_load(&sess->rx.spins_paid);
+}
+
+/* ... and with each packet a few microseconds after the client began to
+ * wait, the spin finds them: most waits end in the spin, not asleep. */
+Test(client, wait_spin_goes_on_when_paid)
+{
+	struct trickle t = { .n = 3000, .cpu = 1, .gap_ns = 3000 };
+	uint64_t paid, unpaid;
+
+	/* Microsecond timing between two busy threads means nothing under
+	 * valgrind, which runs one thread at a time and lets a spinning one
+	 * keep the CPU (the producer's hang guard then gives up), nor under
+	 * ThreadSanitizer, 5-15x slower than the 3 us and 5 us it relies on. */
+	if (under_valgrind_or_tsan() || getenv("WINTUN_TIMING_UNRELIABLE"))
+		cr_skip_test("timing between spinning threads: not under valgrind, TSan or emulation");
+	paid = receive_trickle(&t, &unpaid);
 	printf("wait spin, packets 3 us after a release: %llu spins found a packet, %llu did not\n",
 	       (unsigned long long)paid, (unsigned long long)unpaid);
 	cr_expect_gt(paid, 100);
 	cr_expect_gt(paid, 2 * unpaid, "waits slept although spinning paid");
+}
+
+/* A longer spin (WINTUN_SESSION_SPIN, 50 us) finds packets 15 us apart,
+ * which the default 5 us never waits for. */
+Test(client, wait_spin_follows_the_session_spin)
+{
+	struct trickle t = { .n = 1000, .cpu = 1, .gap_ns = 15000 };
+	uint64_t paid, unpaid;
+
+	if (under_valgrind_or_tsan() || getenv("WINTUN_TIMING_UNRELIABLE"))
+		cr_skip_test("timing between spinning threads: not under valgrind, TSan or emulation");
+	sess->rx.spin_max_ns = 50000;
+	paid = receive_trickle(&t, &unpaid);
+	printf("wait spin of 50 us, packets 15 us after a release: %llu spins found a packet, "
+	       "%llu did not\n",
+	       (unsigned long long)paid, (unsigned long long)unpaid);
+	cr_expect_gt(paid, 2 * unpaid, "waits slept although a 50 us spin paid");
 }

@@ -271,7 +271,9 @@ Test(session_api, options_and_shared_engine)
 }
 
 /* The idle spin: 20 us by default, none by default in offload mode (records
- * come tens of microseconds apart there), whatever WINTUN_SESSION_SPIN says. */
+ * come tens of microseconds apart there), whatever WINTUN_SESSION_SPIN says.
+ * WintunWaitForPacket spins up to 5 us by default in either mode, and as long
+ * as WINTUN_SESSION_SPIN says; 0 turns both off. */
 Test(session_api, spin_defaults_by_mode)
 {
 	WINTUN_SESSION_OPTIONS plain = { .Size = sizeof(plain) };
@@ -281,11 +283,13 @@ Test(session_api, spin_defaults_by_mode)
 						.Flags = WINTUN_SESSION_OFFLOAD |
 							 WINTUN_SESSION_SPIN,
 						.SpinMicroseconds = 7 };
-	const WINTUN_SESSION_OPTIONS *opts[3] = { &plain, &offload, &offload_spin };
-	const int want[3] = { 20, 0, 7 };
+	WINTUN_SESSION_OPTIONS no_spin = { .Size = sizeof(no_spin), .Flags = WINTUN_SESSION_SPIN };
+	const WINTUN_SESSION_OPTIONS *opts[4] = { &plain, &offload, &offload_spin, &no_spin };
+	const int want[4] = { 20, 0, 7, 0 };
+	const unsigned want_client_ns[4] = { 5000, 5000, 7000, 0 };
 
 	wt_test_enter_netns();
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char name[16], cidr[32];
 		WINTUN_ADAPTER_HANDLE a;
 		WINTUN_SESSION_HANDLE s;
@@ -297,6 +301,8 @@ Test(session_api, spin_defaults_by_mode)
 		cr_assert_not_null(s, "%s: %s", name, strerror(errno));
 		cr_expect_eq(s->engine->spin_us, want[i], "%s: spin %d us", name,
 			     s->engine->spin_us);
+		cr_expect_eq(s->rx.spin_max_ns, want_client_ns[i], "%s: client spin %u ns", name,
+			     s->rx.spin_max_ns);
 		WintunEndSession(s);
 		WintunCloseAdapter(a);
 	}
