@@ -1,0 +1,1 @@
+ build-repro/bench/wintun-bench --rate 80000 --scenario rx --runs 3 --duration 2
