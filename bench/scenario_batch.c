@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "bench.h"
@@ -51,7 +50,7 @@ void *wb_client_tx_batch(void *arg)
 	unsigned plen[TX_VARIANTS];
 	WINTUN_BATCH_PACKET p[BATCH];
 	uint32_t src = inet_addr("10.9.0.2"), dst = inet_addr("10.9.0.1");
-	uint64_t sent = 0, t0 = wb_now_ns();
+	uint64_t sent = 0, t0 = wb_now_ns(), full_wait = 0;
 
 	for (unsigned i = 0; i < TX_VARIANTS; i++)
 		plen[i] = wb_udp4(pkt[i], src, dst, 40000, 9998, wb_payload(r->o, i));
@@ -67,9 +66,10 @@ void *wb_client_tx_batch(void *arg)
 		if (!n) {
 			if (errno != ENOBUFS)
 				return NULL;
-			sched_yield();
+			wb_full_wait(&full_wait);
 			continue;
 		}
+		wb_full_reset(&full_wait);
 		for (uint32_t i = 0; i < n; i++)
 			memcpy(p[i].Data, pkt[(sent + i) % TX_VARIANTS], p[i].Size);
 		WintunSendPackets(s, p, n);

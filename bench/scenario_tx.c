@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tx: this client (prebuilt IPv4/UDP 10.9.0.2 -> 10.9.0.1:9998, no pacing)
- * -> Receive ring -> TUN -> kernel -> UDP sink, paced with --rate.  A full ring is waited out
- * with sched_yield(), not counted as sent. */
+ * -> Receive ring -> TUN -> kernel -> UDP sink, paced with --rate.  A full
+ * ring is waited out by sleeping (wb_full_wait), not counted as sent. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "bench.h"
@@ -20,7 +19,7 @@ void *wb_client_tx(void *arg)
 	static uint8_t pkt[TX_VARIANTS][WB_MTU];
 	unsigned plen[TX_VARIANTS];
 	uint32_t src = inet_addr("10.9.0.2"), dst = inet_addr("10.9.0.1");
-	uint64_t sent = 0, t0 = wb_now_ns();
+	uint64_t sent = 0, t0 = wb_now_ns(), full_wait = 0;
 
 	for (unsigned i = 0; i < TX_VARIANTS; i++)
 		plen[i] = wb_udp4(pkt[i], src, dst, 40000, 9998, wb_payload(r->o, i));
@@ -34,9 +33,10 @@ void *wb_client_tx(void *arg)
 			if (!p) {
 				if (errno != ENOBUFS)
 					return NULL;
-				sched_yield();
+				wb_full_wait(&full_wait);
 				break;
 			}
+			wb_full_reset(&full_wait);
 			memcpy(p, pkt[k], plen[k]);
 			WintunSendPacket(s, p);
 			sent++;

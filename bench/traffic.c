@@ -70,6 +70,17 @@ unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned m
 	return 0;
 }
 
+void wb_full_wait(uint64_t *delay_ns)
+{
+	struct timespec ts;
+
+	*delay_ns = *delay_ns ? *delay_ns * 2 : 500000;
+	if (*delay_ns > 1000000)
+		*delay_ns = 1000000;
+	ts = (struct timespec){ 0, (long)*delay_ns };
+	nanosleep(&ts, NULL);
+}
+
 void *wb_gen_main(void *arg)
 {
 	struct wb_run *r = arg;
