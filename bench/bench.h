@@ -202,7 +202,7 @@ uint64_t wb_now_ns(void);
  * a short sleep when none may); @sent counts since @t0. */
 unsigned wb_pace(const struct wb_opts *o, uint64_t t0, uint64_t sent, unsigned max);
 
-/* A tx client found the Receive ring full: sleep *@delay_ns (20 us at
+/* A tx client found the Receive ring full: sleep *@delay_ns (0.5 ms at
  * first, doubling to 1 ms while it stays full), as a VPN would, rather than
  * spin; wb_full_reset after a packet went in. */
 void wb_full_wait(uint64_t *delay_ns);

@@ -146,7 +146,11 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 
 	if (p->ms_br || p->ms_cancelling)
 		return wt_rx_multishot_pump(e, p);
-	if (p->dead || p->closing || p->rx_stopped || p->rx_pending)
+	if (p->dead || p->closing || p->rx_stopped) {
+		p->rx_defer_until = 0; /* no more reads: nothing to wait for */
+		return false;
+	}
+	if (p->rx_pending)
 		return false;
 	if (!p->rx_ready && p->rx_defer_until) {
 		if (wt_now_ns() < p->rx_defer_until)
@@ -362,7 +366,7 @@ bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeo
 	struct wt_ring_pair *r = p->rings;
 	int64_t space;
 
-	if (p->rx_defer_until && !p->dead && !p->closing) {
+	if (p->rx_defer_until) { /* cleared by wt_rx_pump once RX has ended */
 		uint64_t now = wt_now_ns();
 
 		if (now >= p->rx_defer_until)
