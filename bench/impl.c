@@ -82,8 +82,7 @@ static int baseline_start(struct wb_io *io, struct wb_dev **devs, unsigned n,
 		io->s[i]->vnet_hdr = offload;
 		io->s[i]->offloads = offload ? devs[i]->offloads : 0;
 		/* Same client code, same client spin (--spin-us) as the engine's. */
-		if (o->spin_us >= 0)
-			io->s[i]->rx.spin_max_ns = (unsigned)o->spin_us * 1000u;
+		wt_session_set_wait_spin(io->s[i], o->spin_us);
 		io->n = i + 1;
 		fds[i] = devs[i]->fd;
 	}

@@ -113,6 +113,15 @@ void wt_session_destroy(struct wintun_session *session);
 /* Initialise the client-side state from the checked start indexes. */
 void wt_session_init_client(struct wintun_session *s);
 
+/* An explicit spin (WINTUN_SESSION_SPIN's microseconds, >= 0) is the
+ * session's choice between latency and CPU: WintunWaitForPacket follows it
+ * as the engine does.  < 0 keeps the default. */
+static inline void wt_session_set_wait_spin(struct wintun_session *s, int spin_us)
+{
+	if (spin_us >= 0)
+		s->rx.spin_max_ns = (unsigned)spin_us * 1000u;
+}
+
 /* Block until no thread is inside WintunWaitForPacket any more (the rings
  * must be closed already, so that they all return). */
 void wt_session_wait_for_waiters(struct wintun_session *s);

@@ -42,10 +42,7 @@ static int attach(struct wintun_session *s, int tun_fd, const struct wt_start_op
 		return ret;
 	s->engine = e;
 	s->tun_fd = tun_fd;
-	/* An explicit spin is the session's choice between latency and CPU:
-	 * the client's waits follow it as the engine does. */
-	if (o->spin_us >= 0)
-		s->rx.spin_max_ns = (unsigned)o->spin_us * 1000u;
+	wt_session_set_wait_spin(s, o->spin_us);
 	s->offloads = o->offloads;
 	s->vnet_hdr = o->offload;
 	return 0;

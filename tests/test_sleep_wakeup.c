@@ -140,26 +140,45 @@ static uint32_t engine_to_client_cycles(WINTUN_SESSION_HANDLE s, int src, int64_
 
 /* engine -> client: the client sleeps in WintunWaitForPacket and the engine
  * on the TUN device; a datagram must wake both in turn. */
+/* An adapter with a session, the idle timer stretched, and a UDP socket to
+ * send through it from. */
+struct sw_setup {
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	int src;
+};
+
+static struct sw_setup sw_start(const char *ifname)
+{
+	struct sw_setup t = { .a = ef_adapter(ifname, LOCAL, true), .src = ef_udp_bound(LOCAL, 0) };
+
+	stretch_idle_timer();
+	t.s = WintunStartSession(t.a, 0x100000);
+	cr_assert_not_null(t.s, "start: %s", strerror(errno));
+	return t;
+}
+
+static void sw_stop(struct sw_setup *t)
+{
+	close(t->src);
+	WintunEndSession(t->s);
+	WintunCloseAdapter(t->a);
+}
+
 Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
 {
-	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw1", LOCAL, true);
-	WINTUN_SESSION_HANDLE s;
-	int src = ef_udp_bound(LOCAL, 0);
+	struct sw_setup t = sw_start("wtsw1");
+	WINTUN_SESSION_HANDLE s = t.s;
 	int64_t worst = 0;
 	uint32_t i;
 
-	stretch_idle_timer();
-	s = WintunStartSession(a, 0x100000);
-	cr_assert_not_null(s, "start: %s", strerror(errno));
-	i = engine_to_client_cycles(s, src, &worst);
+	i = engine_to_client_cycles(s, t.src, &worst);
 	printf("engine -> client: %u of %u packets, slowest %lld ms, %llu engine wake-ups\n", i,
 	       CYCLES, (long long)worst, (unsigned long long)dir_stats(s, false).Wakeups);
 	cr_expect_eq(i, CYCLES, "lost wake-up: packet %u not received within %d ms", i,
 		     STALL_MS);
 	cr_expect_gt(dir_stats(s, false).Wakeups, CYCLES / 2);
-	close(src);
-	WintunEndSession(s);
-	WintunCloseAdapter(a);
+	sw_stop(&t);
 }
 
 /* After a drained batch the engine may put its next read off for a few
@@ -169,18 +188,16 @@ Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
  * 60 s timer, a stall. */
 Test(sleep_wakeup, deferred_read_is_not_a_lost_wakeup, .timeout = 300)
 {
-	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw4", LOCAL, true);
+	struct sw_setup t;
 	WINTUN_SESSION_HANDLE s;
-	int src = ef_udp_bound(LOCAL, 0);
 	int64_t worst = 0;
 	uint64_t deferrals;
 	uint32_t i;
 
-	stretch_idle_timer();
 	atomic_store(&wt_rx_defer_always, true);
-	s = WintunStartSession(a, 0x100000);
-	cr_assert_not_null(s, "start: %s", strerror(errno));
-	i = engine_to_client_cycles(s, src, &worst);
+	t = sw_start("wtsw4");
+	s = t.s;
+	i = engine_to_client_cycles(s, t.src, &worst);
 	deferrals = wt_stat_get(&s->stats.rx.deferrals);
 	atomic_store(&wt_rx_defer_always, false);
 	printf("deferred reads: %u of %u packets, slowest %lld ms, %llu reads deferred\n", i,
@@ -188,9 +205,7 @@ Test(sleep_wakeup, deferred_read_is_not_a_lost_wakeup, .timeout = 300)
 	cr_expect_eq(i, CYCLES, "packet %u not received within %d ms after a deferred read", i,
 		     STALL_MS);
 	cr_expect_geq(deferrals, CYCLES / 2, "the reads were deferred");
-	close(src);
-	WintunEndSession(s);
-	WintunCloseAdapter(a);
+	sw_stop(&t);
 }
 
 /* write(2)-family calls thread @tid made so far (syscw in its io file);
@@ -217,21 +232,17 @@ static uint64_t thread_write_calls(int tid)
  * system call meanwhile. */
 Test(sleep_wakeup, engine_signals_client_without_write_syscall, .timeout = 300)
 {
-	WINTUN_ADAPTER_HANDLE a = ef_adapter("wtsw3", LOCAL, true);
+	struct sw_setup t = sw_start("wtsw3");
 	WINTUN_SESSION_STATISTICS st = { .Size = sizeof(st) };
-	WINTUN_SESSION_HANDLE s;
-	int src = ef_udp_bound(LOCAL, 0);
+	WINTUN_SESSION_HANDLE s = t.s;
 	uint64_t writes, sqes;
 	int64_t worst = 0;
 	uint32_t i;
 
-	stretch_idle_timer();
-	s = WintunStartSession(a, 0x100000);
-	cr_assert_not_null(s, "start: %s", strerror(errno));
 	cr_assert(WintunGetSessionStatistics(s, &st));
 	writes = thread_write_calls(st.EngineThreadId);
 	sqes = wt_stat_get(&s->engine->signal_sqes);
-	i = engine_to_client_cycles(s, src, &worst);
+	i = engine_to_client_cycles(s, t.src, &worst);
 	writes = thread_write_calls(st.EngineThreadId) - writes;
 	sqes = wt_stat_get(&s->engine->signal_sqes) - sqes;
 	printf("engine -> client: %u packets, %llu signals by SQE, %llu write calls by the "
@@ -245,9 +256,7 @@ Test(sleep_wakeup, engine_signals_client_without_write_syscall, .timeout = 300)
 	cr_expect_geq(sqes, getenv("WINTUN_TIMING_UNRELIABLE") ? 1 : CYCLES / 2,
 		      "the sleeping client was signalled by SQE");
 	cr_expect_lt(writes, CYCLES / 10, "the engine thread signalled by write(2)");
-	close(src);
-	WintunEndSession(s);
-	WintunCloseAdapter(a);
+	sw_stop(&t);
 }
 
 /* Packets the kernel dropped on the way out of @ifname, because its TUN
