@@ -1,1 +1,0 @@
-build-repro/bench/wintun-bench --scenario tcp --runs 3 --duration 2
