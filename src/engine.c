@@ -387,6 +387,16 @@ static void spin_learn(struct wt_engine *e, bool paid)
 	e->spin_score = (unsigned)((int)e->spin_score + (target - (int)e->spin_score) / 8);
 }
 
+/* A port waits to read its next batch on purpose (wt_rx_pump's deferral):
+ * spinning would only burn the wait. */
+static bool rx_deferring(const struct wt_engine *e)
+{
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
+		if (e->ports[i] && e->ports[i]->rx_defer_until)
+			return true;
+	return false;
+}
+
 /* At the start of an idle period: spin through it? */
 static bool spin_now(struct wt_engine *e)
 {
@@ -431,7 +441,7 @@ static void engine_loop(struct wt_engine *e)
 		}
 		if (!idle_since) {
 			idle_since = now;
-			spinning = spin_ns && spin_now(e);
+			spinning = spin_ns && !rx_deferring(e) && spin_now(e);
 			if (spinning)
 				wt_stat_add(&e->idle_spins, 1);
 		}

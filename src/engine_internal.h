@@ -215,6 +215,9 @@ unsigned wt_tx_coalesce(struct wt_engine *e, struct wt_port *p, uint32_t tail, u
  * WT_ALIVE_RECHECK_NS).  Stretched to tens of seconds, a lost wake-up
  * becomes a stall a test can see, not a 250 ms hiccup the timer hides. */
 extern _Atomic uint64_t wt_engine_idle_sleep_ns;
+/* Test-only: every drained batch that held a packet puts the next read
+ * off, however slowly packets come (engine_rx.c). */
+extern atomic_bool wt_rx_defer_always;
 /* Test-only: IORING_FEAT_* bits the engine pretends the kernel lacks. */
 extern _Atomic unsigned wt_uring_hide_feats;
 int wt_engine_run_cmd_add(struct wt_engine *e, struct wt_port *p);

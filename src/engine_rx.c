@@ -12,6 +12,16 @@
  * one io_uring_enter.  They run inline and in order; a read that finds no
  * packet fails at once with -EAGAIN, but a packet arriving during the batch
  * can still fill a later slot, so every completion is checked.
+ *
+ * Deferral: under a flood the engine drains the device faster than packets
+ * come, and a poll armed after each drain wakes it for the very next packet,
+ * which it then reads nearly alone, while the sender pays a wake-up per
+ * packet.  So when a batch of several packets drained the device and, the
+ * last time, the next packet came within WT_RX_DEFER_NS of a drain, the
+ * engine reads again WT_RX_DEFER_NS later instead, with no poll armed (the
+ * TUN queue, hundreds of packets, holds what comes meanwhile), and sleeps
+ * rather than spins until then.  Sparse traffic (a ping, a paced stream)
+ * never meets the condition and keeps its wake-up per packet.
  */
 #include <errno.h>
 #include <linux/if_tun.h>
@@ -28,6 +38,13 @@
 
 #define WT_RX_BATCH_DEFAULT 64u
 #define WT_RX_BATCH_START 8u
+/* A batch this full drained the device, and the packet after the last
+ * drain came within WT_RX_DEFER_NS: packets come fast, so read again in
+ * WT_RX_DEFER_NS rather than at the next packet (see rx_settle_batch). */
+#define WT_RX_DEFER_MIN 4u
+#define WT_RX_DEFER_NS 20000u
+
+atomic_bool wt_rx_defer_always;
 
 int wt_rx_probe_mtu(struct wt_port *p)
 {
@@ -129,8 +146,18 @@ bool wt_rx_pump(struct wt_engine *e, struct wt_port *p)
 
 	if (p->ms_br || p->ms_cancelling)
 		return wt_rx_multishot_pump(e, p);
-	if (p->dead || p->closing || p->rx_stopped || p->rx_pending)
+	if (p->dead || p->closing || p->rx_stopped) {
+		p->rx_defer_until = 0; /* no more reads: nothing to wait for */
 		return false;
+	}
+	if (p->rx_pending)
+		return false;
+	if (!p->rx_ready && p->rx_defer_until) {
+		if (wt_now_ns() < p->rx_defer_until)
+			return false;
+		p->rx_defer_until = 0;
+		p->rx_ready = true; /* read, whether a packet came or not */
+	}
 	if (!p->rx_ready) {
 		rx_arm_poll(e, p);
 		return false;
@@ -266,8 +293,22 @@ static void rx_settle_batch(struct wt_port *p)
 	wt_stat_add(&p->stats->rx.ring_bytes,
 		    wintun_ring_wrap(end - p->rx_slots[0].off, p->rings->capacity));
 	rx_adapt_batch(p, filled);
-	if (drained)
+	if (drained) {
 		p->rx_ready = false;
+		p->rx_drained_ns = wt_now_ns();
+		/* Several packets, then the device ran dry, and last time the
+		 * next packet came soon after: packets come fast.  Woken by
+		 * the next one, the engine would read it nearly alone and the
+		 * sender would pay a wake-up per packet; instead read again a
+		 * little later, a batch at once, with no poll armed meanwhile
+		 * (the TUN queue holds hundreds of packets). */
+		if (((filled >= WT_RX_DEFER_MIN && p->rx_fast) ||
+		     (filled && atomic_load_explicit(&wt_rx_defer_always, memory_order_relaxed))) &&
+		    !p->rx_poll_armed) {
+			p->rx_defer_until = p->rx_drained_ns + WT_RX_DEFER_NS;
+			wt_stat_add(&p->stats->rx.deferrals, 1);
+		}
+	}
 	if (p->rx_next != p->rx_tail && !p->dead) {
 		p->rx_tail = p->rx_next;
 		wt_rx_publish(p);
@@ -291,6 +332,7 @@ void wt_rx_poll_complete(struct wt_port *p, int res)
 		return;
 	/* Readable, or an error the next read will report (device gone). */
 	p->rx_ready = true;
+	p->rx_fast = wt_now_ns() - p->rx_drained_ns < WT_RX_DEFER_NS;
 	wt_stat_add(&p->stats->rx.wakeups, 1);
 }
 
@@ -324,6 +366,14 @@ bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeo
 	struct wt_ring_pair *r = p->rings;
 	int64_t space;
 
+	if (p->rx_defer_until) { /* cleared by wt_rx_pump once RX has ended */
+		uint64_t now = wt_now_ns();
+
+		if (now >= p->rx_defer_until)
+			return false; /* time to read: go on working */
+		if (*timeout_ns > p->rx_defer_until - now)
+			*timeout_ns = p->rx_defer_until - now;
+	}
 	if (!p->rx_blocked || p->dead || p->closing || p->rx_stopped)
 		return true;
 	if (r->space_fd < 0) {

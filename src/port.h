@@ -78,6 +78,9 @@ struct wt_port {
 	struct wt_rx_slot rx_slots[WT_RX_BATCH_MAX];
 	bool rx_ready;      /* the fd may have packets: drain it */
 	bool rx_poll_armed;
+	uint64_t rx_defer_until; /* drained after a full batch: read again then */
+	uint64_t rx_drained_ns;  /* when a batch last found the device empty */
+	bool rx_fast;       /* the packet after that drain came within WT_RX_DEFER_NS */
 	bool rx_stopped;    /* the client aborted the Send ring */
 	bool rx_blocked;    /* no room in the Send ring: wait for a release */
 	bool rx_space_armed; /* a poll on the release wake-up is in flight */

@@ -19,6 +19,7 @@ struct wt_dir_stats {
 	_Atomic uint64_t wakeups;         /* times this direction woke the engine */
 	_Atomic uint64_t ring_full_episodes; /* RX: times reading stopped for lack of ring space */
 	_Atomic uint64_t ring_bytes;      /* RX: Send ring bytes published (records and pads) */
+	_Atomic uint64_t deferrals;       /* RX: next read put off, packets coming fast */
 };
 
 struct wt_port_stats {

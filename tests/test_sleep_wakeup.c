@@ -181,6 +181,33 @@ Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
 	sw_stop(&t);
 }
 
+/* After a drained batch the engine may put its next read off for a few
+ * microseconds, with no readiness poll armed meanwhile (packets coming
+ * fast).  Forced on for every batch here: a deferral whose deadline the
+ * engine's sleep ignored would leave each next packet unread until the
+ * 60 s timer, a stall. */
+Test(sleep_wakeup, deferred_read_is_not_a_lost_wakeup, .timeout = 300)
+{
+	struct sw_setup t;
+	WINTUN_SESSION_HANDLE s;
+	int64_t worst = 0;
+	uint64_t deferrals;
+	uint32_t i;
+
+	atomic_store(&wt_rx_defer_always, true);
+	t = sw_start("wtsw4");
+	s = t.s;
+	i = engine_to_client_cycles(s, t.src, &worst);
+	deferrals = wt_stat_get(&s->stats.rx.deferrals);
+	atomic_store(&wt_rx_defer_always, false);
+	printf("deferred reads: %u of %u packets, slowest %lld ms, %llu reads deferred\n", i,
+	       CYCLES, (long long)worst, (unsigned long long)deferrals);
+	cr_expect_eq(i, CYCLES, "packet %u not received within %d ms after a deferred read", i,
+		     STALL_MS);
+	cr_expect_geq(deferrals, CYCLES / 2, "the reads were deferred");
+	sw_stop(&t);
+}
+
 /* write(2)-family calls thread @tid made so far (syscw in its io file);
  * io_uring's writes are not among them. */
 static uint64_t thread_write_calls(int tid)
