@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "engine_rx_full.h"
 #include "kernel_features.h"
 #include "log.h"
 #include "ring_sync.h"
@@ -148,6 +149,7 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 {
 	int slot = port_slot(e, p);
 
+	wt_rx_full_settle(p); /* the last episode's drops, before the stats go */
 	wt_uring_unregister_port(e, p);
 	wt_rx_multishot_teardown(e, p);
 	if (!p->dead)

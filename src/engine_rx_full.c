@@ -9,9 +9,14 @@ static void count_drops(struct wt_port *p)
 {
 	uint64_t now;
 
+	p->rx_full_count_due = false;
 	p->rx_full_checked_ns = wt_now_ns();
-	if (!p->rx_full_base_ok || wt_netdev_tx_dropped(p->netdev, p->tun_fd, &now))
+	if (!p->rx_full_base_ok)
 		return;
+	if (wt_netdev_tx_dropped(p->netdev, p->tun_fd, &now)) {
+		p->rx_full_base_ok = false; /* the rest of these drops are not known */
+		return;
+	}
 	/* The counter only grows for one device; guard anyway, a wrapped
 	 * difference would add 2^64 drops. */
 	if (now > p->rx_full_base)
@@ -28,6 +33,14 @@ void wt_rx_full_note(struct wt_port *p)
 	}
 	p->rx_blocked = true;
 	wt_stat_add(&p->stats->rx.ring_full_episodes, 1);
+	/* The last episode's drops not counted yet: one look counts them and
+	 * is this episode's baseline. */
+	if (p->rx_full_count_due && p->rx_full_base_ok) {
+		count_drops(p);
+		if (p->rx_full_base_ok)
+			return;
+	}
+	p->rx_full_count_due = false;
 	/* Without a baseline this episode's drops are not known: none are
 	 * counted rather than guessed. */
 	p->rx_full_base_ok = wt_netdev_tx_dropped(p->netdev, p->tun_fd, &p->rx_full_base) == 0;
@@ -39,5 +52,14 @@ void wt_rx_full_end(struct wt_port *p)
 	if (!p->rx_blocked)
 		return;
 	p->rx_blocked = false;
-	count_drops(p);
+	/* Counted by wt_rx_full_settle, not here on the way to the next read:
+	 * the query waits for the kernel's RTNL lock, which another
+	 * namespace's teardown can hold for a long time. */
+	p->rx_full_count_due = true;
+}
+
+void wt_rx_full_settle(struct wt_port *p)
+{
+	if (p->rx_full_count_due)
+		count_drops(p);
 }

@@ -6,7 +6,9 @@
  * first pump that finds no room to the first that finds some (or the ring
  * stops); the device's tx_dropped delta over it goes to drop_ring_full, so
  * that counts packets as the other drop counters do, and ring_full_episodes
- * counts the episodes.  Engine thread only.
+ * counts the episodes.  The count is made when the engine next goes idle or
+ * the next episode starts, never on the way to the read that ends one.
+ * Engine thread only.
  */
 #ifndef WINTUN_ENGINE_RX_FULL_H
 #define WINTUN_ENGINE_RX_FULL_H
@@ -17,7 +19,13 @@ struct wt_port;
  * far are counted at most every WT_MTU_RECHECK_NS while it lasts). */
 void wt_rx_full_note(struct wt_port *p);
 
-/* A pump found room, or the ring stopped: ends the episode, if any. */
+/* A pump found room, or the ring stopped: ends the episode, if any.  Its
+ * drops are counted later, by wt_rx_full_settle or the next episode's start
+ * (one query then serves both). */
 void wt_rx_full_end(struct wt_port *p);
+
+/* The engine is about to sleep, or RX has ended: counts an ended episode's
+ * drops if they are not counted yet. */
+void wt_rx_full_settle(struct wt_port *p);
 
 #endif

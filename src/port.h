@@ -85,6 +85,7 @@ struct wt_port {
 	bool rx_blocked;    /* no room in the Send ring: wait for a release */
 	bool rx_space_armed; /* a poll on the release wake-up is in flight */
 	bool rx_full_base_ok;  /* rx_full_base is known */
+	bool rx_full_count_due; /* an episode ended: its drops are not counted yet */
 	uint64_t rx_full_base; /* device tx_dropped when last counted (engine_rx_full.c) */
 	uint64_t rx_full_checked_ns;
 	uint64_t mtu_checked_ns;

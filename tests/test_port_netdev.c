@@ -329,6 +329,83 @@ static void ring_full_counts_packets(uint32_t flags)
 	WintunCloseAdapter(a);
 }
 
+/*
+ * One episode alone: a ring larger than the kernel's queue fills, a flood
+ * overflows the queue, and the client then frees the whole ring at once, so
+ * the queue fits and no second episode starts.  The episode's drops must be
+ * counted all the same, when the engine next goes idle (wt_rx_full_settle),
+ * not only by a next episode's start.
+ */
+static void ring_full_one_episode(uint32_t flags)
+{
+	static uint8_t *held[4096];
+	WINTUN_ADAPTER_HANDLE a;
+	WINTUN_SESSION_HANDLE s;
+	WINTUN_SESSION_STATISTICS st;
+	uint32_t sent = 0, nheld = 0, got = 0, size, stream, seq;
+	uint64_t kdrop0;
+	uint8_t *p;
+	int fd;
+
+	a = create();
+	cr_assert(WintunAddAdapterAddress(a, LOCAL "/24"));
+	cr_assert(WintunSetAdapterUp(a, true));
+	s = start(a, 0x100000, flags);
+	kdrop0 = kernel_tx_dropped();
+	fd = udp_socket();
+
+	/* Paced (the queue must not overflow yet) until the ring is full. */
+	for (st = stats(s); !st.RxRingFullEpisodes; st = stats(s)) {
+		cr_assert_lt(sent, 4000u, "a 1 MiB ring never filled");
+		for (uint32_t i = 0; i < 100; i++)
+			send_udp(fd, 1000, sent++);
+		WAIT_STATS(s, st, st.RxRingFullEpisodes || st.Rx.Packets >= sent);
+	}
+	for (uint32_t i = 0; i < FLOOD; i++)
+		send_udp(fd, 1000, sent++);
+	close(fd);
+
+	/* Take the whole ring, then give it all back at once: newest first,
+	 * so that Head moves only with the oldest, over the whole ring. */
+	while (nheld < sizeof(held) / sizeof(held[0]) && (p = WintunReceivePacket(s, &size))) {
+		cr_assert(is_our_udp(p, size), "only our packets");
+		cr_assert(wt_test_payload_check(p + 28, size - 28, &stream, &seq), "corrupt packet");
+		held[nheld++] = p;
+	}
+	cr_assert_gt(nheld, 500u, "the ring held %u packets, no more than the queue", nheld);
+	for (uint32_t i = nheld; i-- > 0;)
+		WintunReleaseReceivePacket(s, held[i]);
+	got = nheld + drain(s, 300, NULL);
+
+	WAIT_STATS(s, st, got + st.Rx.DropRingFull >= sent);
+	/* The multishot read's provided buffers drain one by one after the
+	 * ring fills, and each pump that finds some left ends an episode: more
+	 * than one there, the count exact all the same. */
+	if (!(flags & WINTUN_SESSION_RX_MULTISHOT))
+		cr_expect_eq(st.RxRingFullEpisodes, 1, "one episode, not %llu",
+			     (unsigned long long)st.RxRingFullEpisodes);
+	cr_expect_gt(st.Rx.DropRingFull, 0);
+	cr_expect_eq(got + st.Rx.DropRingFull, sent, "delivered %u + dropped %llu of %u", got,
+		     (unsigned long long)st.Rx.DropRingFull, sent);
+	cr_expect_eq(kernel_tx_dropped() - kdrop0, st.Rx.DropRingFull,
+		     "the kernel dropped for other reasons too");
+
+	WintunEndSession(s);
+	WintunCloseAdapter(a);
+}
+
+Test(port_netdev, ring_full_one_episode_counts_its_drops, .timeout = 120)
+{
+	ring_full_one_episode(0);
+}
+
+Test(port_netdev, ring_full_one_episode_counts_its_drops_multishot, .timeout = 120)
+{
+	if (!wt_test_kernel_has_read_multishot())
+		cr_skip_test("the kernel has no IORING_OP_READ_MULTISHOT (Linux 6.7)");
+	ring_full_one_episode(WINTUN_SESSION_RX_MULTISHOT);
+}
+
 Test(port_netdev, ring_full_counts_packets, .timeout = 120)
 {
 	ring_full_counts_packets(0);
