@@ -415,7 +415,7 @@ static void engine_loop(struct wt_engine *e)
 	e->spin_score = WT_SPIN_SCORE_ONE;
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		uint64_t timeout_ns;
-		bool work;
+		bool work, held;
 
 		if (atomic_load_explicit(&e->cmd_pending, memory_order_relaxed))
 			engine_commands(e);
@@ -430,11 +430,19 @@ static void engine_loop(struct wt_engine *e)
 		 * in the same io_uring_enter that submits them.  Only then: a
 		 * poll queued beside them (or alone, while the work was just
 		 * dropping records) may never complete, and nothing else
-		 * would wake this wait. */
-		if (io_uring_sq_ready(&e->ring))
-			wt_uring_submit(e, e->inline_sqes ? 1 : 0, 0);
-		else if (!work && (e->defer_taskrun || e->taskrun_flag) && wt_uring_work_pending(e))
+		 * would wake this wait.  With nothing but polls and signals
+		 * queued and nothing else to do, the engine is going idle:
+		 * they go in with the sleep's io_uring_enter, or before a
+		 * spin (one system call per quiet packet saved). */
+		held = false;
+		if (io_uring_sq_ready(&e->ring)) {
+			if (work || e->inline_sqes)
+				wt_uring_submit(e, e->inline_sqes ? 1 : 0, 0);
+			else
+				held = true;
+		} else if (!work && (e->defer_taskrun || e->taskrun_flag) && wt_uring_work_pending(e)) {
 			wt_uring_get_events(e); /* run deferred poll completions */
+		}
 		if (reap(e) || work) {
 			if (idle_since && spinning)
 				spin_learn(e, true); /* within the window */
@@ -447,13 +455,18 @@ static void engine_loop(struct wt_engine *e)
 			if (spinning)
 				wt_stat_add(&e->idle_spins, 1);
 		}
-		if (spinning && now - idle_since < spin_ns)
+		if (spinning && now - idle_since < spin_ns) {
+			if (held) /* the spin must see the poll complete */
+				wt_uring_submit(e, 0, 0);
 			continue;
+		}
 		if (spinning) {
 			spin_learn(e, false); /* the window passed */
 			spinning = false;
 		}
 		if (!prepare_sleep(e, &timeout_ns)) {
+			if (held) /* not sleeping after all: in they go */
+				wt_uring_submit(e, 0, 0);
 			idle_since = 0;
 			continue;
 		}

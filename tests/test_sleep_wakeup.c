@@ -181,6 +181,29 @@ Test(sleep_wakeup, engine_to_sleeping_client, .timeout = 300)
 	sw_stop(&t);
 }
 
+/* A packet that finds the engine asleep costs it two io_uring_enter: the
+ * sleep the readiness poll ends, and the batch of reads.  The readiness
+ * poll for the next packet and the client's wake-up go in with the next
+ * sleep, not in an enter of their own (a third, before the change).  The
+ * idle spin's probe (one quiet period in eight) submits them early: ~2.1. */
+Test(sleep_wakeup, quiet_packet_costs_two_enters, .timeout = 300)
+{
+	struct sw_setup t = sw_start("wtsw5");
+	WINTUN_SESSION_HANDLE s = t.s;
+	uint64_t enters;
+	int64_t worst = 0;
+	uint32_t i;
+
+	enters = wt_engine_enter_calls(s->engine);
+	i = engine_to_client_cycles(s, t.src, &worst);
+	enters = wt_engine_enter_calls(s->engine) - enters;
+	printf("quiet packets: %u, %.2f io_uring_enter each\n", i, (double)enters / CYCLES);
+	cr_expect_eq(i, CYCLES, "packet %u not received within %d ms", i, STALL_MS);
+	cr_expect_lt(enters, CYCLES * 5 / 2, "%.2f io_uring_enter per quiet packet",
+		     (double)enters / CYCLES);
+	sw_stop(&t);
+}
+
 /* After a drained batch the engine may put its next read off for a few
  * microseconds, with no readiness poll armed meanwhile (packets coming
  * fast).  Forced on for every batch here: a deferral whose deadline the
