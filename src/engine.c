@@ -149,7 +149,10 @@ static void engine_finalize(struct wt_engine *e, struct wt_port *p)
 {
 	int slot = port_slot(e, p);
 
-	wt_rx_full_settle(p); /* the last episode's drops, before the stats go */
+	if (!p->dead) { /* the last episode's drops, before the stats go */
+		wt_rx_full_end(p);
+		wt_rx_full_settle(p);
+	}
 	wt_uring_unregister_port(e, p);
 	wt_rx_multishot_teardown(e, p);
 	if (!p->dead)
@@ -355,6 +358,27 @@ static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 	return ok;
 }
 
+/*
+ * Going to sleep: count the drops of ring-full episodes that ended (an
+ * RTM_GETSTATS query, which waits for RTNL), now that no read waits for it.
+ * The submissions held for the sleep go in first: the client's wake-up
+ * must not wait for RTNL either.
+ */
+static void settle_drops(struct wt_engine *e, bool held)
+{
+	bool due = false;
+
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
+		due |= e->ports[i] && e->ports[i]->rx_full_count_due;
+	if (!due)
+		return;
+	if (held)
+		wt_uring_submit(e, 0, 0);
+	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
+		if (e->ports[i])
+			wt_rx_full_settle(e->ports[i]);
+}
+
 static void disarm_all(struct wt_engine *e)
 {
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
@@ -444,6 +468,8 @@ static void engine_loop(struct wt_engine *e)
 			wt_uring_get_events(e); /* run deferred poll completions */
 		}
 		if (reap(e) || work) {
+			if (held) /* busy after all (completions came): in they go */
+				wt_uring_submit(e, 0, 0);
 			if (idle_since && spinning)
 				spin_learn(e, true); /* within the window */
 			idle_since = 0;
@@ -464,6 +490,7 @@ static void engine_loop(struct wt_engine *e)
 			spin_learn(e, false); /* the window passed */
 			spinning = false;
 		}
+		settle_drops(e, held);
 		if (!prepare_sleep(e, &timeout_ns)) {
 			if (held) /* not sleeping after all: in they go */
 				wt_uring_submit(e, 0, 0);

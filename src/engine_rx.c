@@ -366,7 +366,6 @@ bool wt_rx_prepare_sleep(struct wt_engine *e, struct wt_port *p, uint64_t *timeo
 	struct wt_ring_pair *r = p->rings;
 	int64_t space;
 
-	wt_rx_full_settle(p); /* idle now: a query costs no read its latency */
 	if (p->rx_defer_until) { /* cleared by wt_rx_pump once RX has ended */
 		uint64_t now = wt_now_ns();
 
