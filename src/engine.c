@@ -358,13 +358,22 @@ static bool prepare_sleep(struct wt_engine *e, uint64_t *timeout_ns)
 	return ok;
 }
 
+/* Submit what engine_loop held back for the sleep's io_uring_enter, now
+ * that it must go in sooner. */
+static void submit_held(struct wt_engine *e, bool *held)
+{
+	if (*held)
+		wt_uring_submit(e, 0, 0);
+	*held = false;
+}
+
 /*
  * Going to sleep: count the drops of ring-full episodes that ended (an
  * RTM_GETSTATS query, which waits for RTNL), now that no read waits for it.
  * The submissions held for the sleep go in first: the client's wake-up
  * must not wait for RTNL either.
  */
-static void settle_drops(struct wt_engine *e, bool held)
+static void settle_drops(struct wt_engine *e, bool *held)
 {
 	bool due = false;
 
@@ -372,8 +381,7 @@ static void settle_drops(struct wt_engine *e, bool held)
 		due |= e->ports[i] && e->ports[i]->rx_full_count_due;
 	if (!due)
 		return;
-	if (held)
-		wt_uring_submit(e, 0, 0);
+	submit_held(e, held);
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
 		if (e->ports[i])
 			wt_rx_full_settle(e->ports[i]);
@@ -468,8 +476,7 @@ static void engine_loop(struct wt_engine *e)
 			wt_uring_get_events(e); /* run deferred poll completions */
 		}
 		if (reap(e) || work) {
-			if (held) /* busy after all (completions came): in they go */
-				wt_uring_submit(e, 0, 0);
+			submit_held(e, &held); /* busy after all: completions came */
 			if (idle_since && spinning)
 				spin_learn(e, true); /* within the window */
 			idle_since = 0;
@@ -482,18 +489,16 @@ static void engine_loop(struct wt_engine *e)
 				wt_stat_add(&e->idle_spins, 1);
 		}
 		if (spinning && now - idle_since < spin_ns) {
-			if (held) /* the spin must see the poll complete */
-				wt_uring_submit(e, 0, 0);
+			submit_held(e, &held); /* the spin must see the poll complete */
 			continue;
 		}
 		if (spinning) {
 			spin_learn(e, false); /* the window passed */
 			spinning = false;
 		}
-		settle_drops(e, held);
+		settle_drops(e, &held);
 		if (!prepare_sleep(e, &timeout_ns)) {
-			if (held) /* not sleeping after all: in they go */
-				wt_uring_submit(e, 0, 0);
+			submit_held(e, &held); /* not sleeping after all */
 			idle_since = 0;
 			continue;
 		}
