@@ -47,7 +47,7 @@ static const char usage[] =
 	"  --batch N        engine RX batch (reads per io_uring_enter, default engine's)\n"
 	"  --spin-us N      engine idle spin in microseconds, and the longest client\n"
 	"                   wait spin, both implementations' (default: the library's,\n"
-	"                   engine 20, or 0 in offload mode; client 5)\n"
+	"                   engine 10, or 0 in offload mode; client 5)\n"
 	"  --rx-multishot   engine RX with the multishot-read variant (default: drain)\n"
 	"  --capacity N     ring capacity in bytes, power of two (default 4 MiB; tso:\n"
 	"                   512 KiB, as tun-pump in offload mode)\n"

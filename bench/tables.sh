@@ -163,7 +163,7 @@ paced_table() {
   echo '|---|---|---|---|---|---|'
   for s in rx tx fwd; do
     for v in paced paced-spin0; do
-      local f=$v.json spin="default (engine 20 us, client 5 us)"
+      local f=$v.json spin="default (engine 10 us, client 5 us)"
       [ $v = paced-spin0 ] && spin="\`--spin-us 0\`"
       echo "| $s | $spin | $(c k $f $s engine pps) / $(c k $f $s baseline pps) | $(ebr int $f $s io_cycles_per_pkt) |"
     done
@@ -172,7 +172,7 @@ paced_table() {
   echo '| pingpong (not paced) | spin | p50 us, engine / baseline | p99 us, engine / baseline | round trips/s, engine/baseline |'
   echo '|---|---|---|---|---|'
   for v in paced paced-spin0; do
-    local f=$v.json spin="default (engine 20 us, client 5 us)"
+    local f=$v.json spin="default (engine 10 us, client 5 us)"
     [ $v = paced-spin0 ] && spin="\`--spin-us 0\`"
     echo "| | $spin | $(c f1 $f pingpong engine lat_p50_us) / $(c f1 $f pingpong baseline lat_p50_us) | $(c f1 $f pingpong engine lat_p99_us) / $(c f1 $f pingpong baseline lat_p99_us) | $(c x $f pingpong ratio pps) |"
   done

@@ -709,7 +709,10 @@ typedef struct WINTUN_SESSION_OPTIONS {
 					lately paid (work came back within it in at least half
 					of its last idle periods), else sleeps at once, probing
 					one idle period in eight.
-					Default 20 us, which halves round trips of small packets;
+					Default 10 us: it keeps the round trips of small packets
+					short (the client's turn-around fits in it) and does not
+					spin through the gaps of a paced stream, which cost more
+					than the sleep they save;
 					0 for an engine started in offload mode, where records
 					come tens of us apart and the spin only takes a CPU from
 					the client and the traffic (wintun-bench tso, client on

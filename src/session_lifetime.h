@@ -25,7 +25,7 @@ struct wt_start_opts {
 	const char *name;              /* interface name, for the thread */
 };
 
-#define WT_SPIN_US_DEFAULT 20
+#define WT_SPIN_US_DEFAULT 10
 
 /*
  * Start a session serving @tun_fd (non-blocking, packet information on).

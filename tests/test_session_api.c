@@ -270,7 +270,7 @@ Test(session_api, options_and_shared_engine)
 	WintunCloseAdapter(b);
 }
 
-/* The idle spin: 20 us by default, none by default in offload mode (records
+/* The idle spin: 10 us by default, none by default in offload mode (records
  * come tens of microseconds apart there), whatever WINTUN_SESSION_SPIN says.
  * WintunWaitForPacket spins up to 5 us by default in either mode, and as long
  * as WINTUN_SESSION_SPIN says; 0 turns both off. */
@@ -285,7 +285,7 @@ Test(session_api, spin_defaults_by_mode)
 						.SpinMicroseconds = 7 };
 	WINTUN_SESSION_OPTIONS no_spin = { .Size = sizeof(no_spin), .Flags = WINTUN_SESSION_SPIN };
 	const WINTUN_SESSION_OPTIONS *opts[4] = { &plain, &offload, &offload_spin, &no_spin };
-	const int want[4] = { 20, 0, 7, 0 };
+	const int want[4] = { 10, 0, 7, 0 };
 	const unsigned want_client_ns[4] = { 5000, 5000, 7000, 0 };
 
 	wt_test_enter_netns();

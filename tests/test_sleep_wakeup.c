@@ -77,7 +77,7 @@ static bool ring_recv_or_stall(WINTUN_SESSION_HANDLE s, uint32_t stream, uint32_
 	}
 }
 
-/* A gap longer than the 20 us idle spin: 0.5 to 2.5 ms. */
+/* A gap longer than the 10 us idle spin: 0.5 to 2.5 ms. */
 static void gap(uint32_t i)
 {
 	usleep(500 + (i * 7919u) % 2000u);
@@ -470,7 +470,7 @@ static void off_engine_cpu(WINTUN_SESSION_HANDLE s)
 	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "%s", strerror(errno));
 }
 
-/* The other half: packets 10 microseconds apart, inside the 20 us
+/* The other half: packets 6 microseconds apart, inside the default 10 us
  * window, and the engine keeps spinning through its idle periods rather
  * than sleeping (the ping-pong latency the spin exists for). */
 Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
@@ -481,13 +481,13 @@ Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 	uint64_t spins0, sleeps0, spins, sleeps;
 	uint32_t i, seq = 0;
 
-	/* Packets 10 us apart leave the engine idle between them only when it
-	 * handles one in less: under ThreadSanitizer (5-15x slower) it never is,
-	 * and there is no idle period to spin through. */
+	/* Packets 6 us apart leave the engine idle between them only when it
+	 * handles one in less (about 3 us here): under ThreadSanitizer (5-15x
+	 * slower) it never is, and there is no idle period to spin through. */
 	if (wt_test_built_with_tsan())
-		cr_skip_test("10 us timing: not under ThreadSanitizer");
+		cr_skip_test("6 us timing: not under ThreadSanitizer");
 	if (getenv("WINTUN_TIMING_UNRELIABLE"))
-		cr_skip_test("10 us timing: not on an emulated CPU (WINTUN_TIMING_UNRELIABLE)");
+		cr_skip_test("6 us timing: not on an emulated CPU (WINTUN_TIMING_UNRELIABLE)");
 	a = ef_adapter("wtsw5", LOCAL, true);
 	sink = ef_udp_bound(LOCAL, 9998);
 	s = WintunStartSession(a, 0x100000);
@@ -499,7 +499,7 @@ Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 		ef_inject_udp(s, PEER, LOCAL, 9998, 1, i);
 		cr_assert(ef_recv_udp(sink, 1, STALL_MS, &seq), "packet %u not written", i);
 	}
-	/* Then 3000 packets 10 us apart (a busy wait; a preempted client
+	/* Then 3000 packets 6 us apart (a busy wait; a preempted client
 	 * only makes a few long gaps). */
 	idle_counts(s, &spins0, &sleeps0);
 	for (i = 0; i < 3000; i++) {
@@ -507,7 +507,7 @@ Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 10000;
+		until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 6000;
 		ef_inject_udp(s, PEER, LOCAL, 9998, 2, i);
 		do
 			clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -516,7 +516,7 @@ Test(sleep_wakeup, idle_spin_goes_on_when_paid, .timeout = 300)
 	idle_counts(s, &spins, &sleeps);
 	spins -= spins0;
 	sleeps -= sleeps0;
-	printf("idle spin, packets 10 us apart: %llu idle periods spun, %llu slept\n",
+	printf("idle spin, packets 6 us apart: %llu idle periods spun, %llu slept\n",
 	       (unsigned long long)spins, (unsigned long long)sleeps);
 	cr_expect_gt(spins, 100, "the engine was idle between packets");
 	cr_expect_gt(spins, 2 * sleeps, "the engine slept although spinning paid");
