@@ -1,0 +1,1 @@
+build-repro/bench/wintun-bench --scenario tcp --runs 1 --duration 10  # perf record -a -g -- sleep 4, 1 s into each part
