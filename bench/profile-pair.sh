@@ -68,7 +68,7 @@ bench_pid=
 
 for part in engine baseline; do
   thread=$comm
-  [ "$part" = baseline ] && thread=wb-base-io
+  [ "$part" = baseline ] && thread='wb-base-io'
   rep=(perf report -i "$tmp/$part.data" --stdio --percentage absolute)
   "${rep[@]}" --no-children --sort comm -g none --percent-limit 0.5 \
     >"$out.$part.comm.txt" 2>/dev/null
