@@ -708,7 +708,8 @@ typedef struct WINTUN_SESSION_OPTIONS {
 					the longest: the engine spins only while spinning has
 					lately paid (work came back within it in at least half
 					of its last idle periods), else sleeps at once, probing
-					one idle period in eight.
+					one idle period in eight, and while the probes find
+					nothing one in 16, 32, then 64.
 					Default 10 us: it keeps the round trips of small packets
 					short (the client's turn-around fits in it) and does not
 					spin through the gaps of a paced stream, which cost more

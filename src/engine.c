@@ -409,16 +409,28 @@ static void disarm_all(struct wt_engine *e)
  * one idle period in WT_SPIN_PROBE to see whether spinning pays again.  (A
  * sleep says little: the time to its wake-up includes the wake-up's own
  * latency, and counting it would keep an engine that stopped spinning from
- * ever starting again.)
+ * ever starting again.)  Each probe that does not pay doubles the interval
+ * to the next, up to WT_SPIN_PROBE_MAX, and one that pays brings it back:
+ * at light load the probes were most of what the spin still cost (one
+ * window burnt every eighth idle period).
  */
 #define WT_SPIN_SCORE_ONE 256u
 #define WT_SPIN_PROBE 8u
+#define WT_SPIN_PROBE_MAX 64u
 
 static void spin_learn(struct wt_engine *e, bool paid)
 {
 	int target = paid ? (int)WT_SPIN_SCORE_ONE : 0;
 
 	e->spin_score = (unsigned)((int)e->spin_score + (target - (int)e->spin_score) / 8);
+	if (e->spin_probing) {
+		e->spin_probing = false;
+		e->spin_probe_every = paid ? WT_SPIN_PROBE
+				      : e->spin_probe_every * 2 > WT_SPIN_PROBE_MAX
+					      ? WT_SPIN_PROBE_MAX
+					      : e->spin_probe_every * 2;
+		e->spin_probe_left = e->spin_probe_every;
+	}
 }
 
 /* A port waits to read its next batch on purpose (wt_rx_pump's deferral):
@@ -436,7 +448,14 @@ static bool spin_now(struct wt_engine *e)
 {
 	if (e->spin_score >= WT_SPIN_SCORE_ONE / 2)
 		return true;
-	return ++e->spin_probe % WT_SPIN_PROBE == 0;
+	if (e->spin_probe_left > 1) {
+		e->spin_probe_left--;
+		return false;
+	}
+	/* The probe's spin_learn sets the next interval. */
+	e->spin_probe_left = e->spin_probe_every;
+	e->spin_probing = true;
+	return true;
 }
 
 static void engine_loop(struct wt_engine *e)
@@ -445,6 +464,7 @@ static void engine_loop(struct wt_engine *e)
 	bool spinning = false;
 
 	e->spin_score = WT_SPIN_SCORE_ONE;
+	e->spin_probe_left = e->spin_probe_every = WT_SPIN_PROBE;
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		uint64_t timeout_ns;
 		bool work, held;

@@ -117,7 +117,9 @@ struct wt_engine {
 	/* Adaptive idle spin: how often, lately, work came back within the
 	 * spin window (WT_SPIN_SCORE_ONE: always), and what idle periods did. */
 	unsigned spin_score;
-	unsigned spin_probe;          /* idle periods counted for the probes */
+	unsigned spin_probe_left;     /* idle periods until the next probe */
+	unsigned spin_probe_every;    /* probe interval: 8, doubling to 64 */
+	bool spin_probing;            /* the spin in progress is a probe */
 	_Atomic uint64_t idle_spins;  /* idle periods that spun first */
 	_Atomic uint64_t idle_sleeps; /* idle periods that ended asleep */
 };
