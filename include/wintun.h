@@ -663,7 +663,7 @@ WINTUN_API bool WintunWriteBundle(WINTUN_SESSION_HANDLE Session, const void *Buf
 #define WINTUN_SESSION_PIN_CPU 0x1u   /**< pin the engine thread to Cpu */
 #define WINTUN_SESSION_NUMA_NODE 0x2u /**< place ring memory on NumaNode */
 #define WINTUN_SESSION_HUGEPAGES 0x4u /**< back the rings with huge pages */
-#define WINTUN_SESSION_SPIN 0x8u      /**< use SpinMicroseconds (default 20; 0 in
+#define WINTUN_SESSION_SPIN 0x8u      /**< use SpinMicroseconds (default 10; 0 in
 					 offload mode, see SpinMicroseconds) */
 #define WINTUN_SESSION_RX_MULTISHOT 0x10u /**< RX with one multishot read fed by
 					    provided buffers (kernel >= 6.7; otherwise the
