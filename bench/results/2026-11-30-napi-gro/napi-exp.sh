@@ -1,7 +1,9 @@
 #!/bin/bash
-# usage: napi-exp.sh LABEL NAPI(0/1) TIMEOUT_NS [SECS]
+# usage: napi-exp.sh LABEL NAPI(0/1) TIMEOUT_NS [SECS] [perf]
+# perf: also perf record -g the engine thread for 3 s, 2 s into the stream
+# (report: perf report --children --sort sym -g none -> perf-engine-*.txt)
 set -u
-label=$1 napi=$2 to=$3 secs=${4:-5}
+label=$1 napi=$2 to=$3 secs=${4:-5} perf=${5:-}
 ns_a=nx-a-$$ ns_b=nx-b-$$
 [ "$napi" = 1 ] && export WT_NAPI=1 || unset WT_NAPI
 /tmp/wt-napi/build-repro/tools/tun-pump --create-netns --netns-a $ns_a --netns-b $ns_b --quiet \
@@ -20,7 +22,12 @@ sp=$!
 sleep 0.5
 cpu() { for t in /proc/$1/task/*; do awk '{printf "%s:%d ", $2, $14+$15}' $t/stat; done; }
 before=$(cpu $pp)
+if [ -n "$perf" ]; then
+  (sleep 2; tid=$(ps -L -o tid=,comm= -p $pp | awk '$2 ~ /^wintun/ {print $1}')
+   perf record -q -o /tmp/perf-$label.data -g -t $tid -- sleep 3 2>/dev/null) &
+fi
 g=$(ip netns exec $ns_a iperf3 -c 10.2.0.1 -t $secs -J 2>/tmp/napi-iperf.err | tee /tmp/napi-iperf.json | jq '.end.sum_received.bits_per_second/1e9*100|round/100')
+wait
 after=$(cpu $pp)
 scpu=$(jq '.end.cpu_utilization_percent | "snd \(.host_total|round)% rcv \(.remote_total|round)%"' /tmp/napi-iperf.json)
 kill $pp; wait $pp 2>/dev/null; wait $sp 2>/dev/null
