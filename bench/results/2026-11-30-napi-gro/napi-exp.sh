@@ -25,9 +25,10 @@ before=$(cpu $pp)
 if [ -n "$perf" ]; then
   (sleep 2; tid=$(ps -L -o tid=,comm= -p $pp | awk '$2 ~ /^wintun/ {print $1}')
    perf record -q -o /tmp/perf-$label.data -g -t $tid -- sleep 3 2>/dev/null) &
+  perf_pid=$!
 fi
 g=$(ip netns exec $ns_a iperf3 -c 10.2.0.1 -t $secs -J 2>/tmp/napi-iperf.err | tee /tmp/napi-iperf.json | jq '.end.sum_received.bits_per_second/1e9*100|round/100')
-wait
+[ -z "$perf" ] || wait $perf_pid
 after=$(cpu $pp)
 scpu=$(jq '.end.cpu_utilization_percent | "snd \(.host_total|round)% rcv \(.remote_total|round)%"' /tmp/napi-iperf.json)
 kill $pp; wait $pp 2>/dev/null; wait $sp 2>/dev/null
