@@ -23,11 +23,18 @@
 static struct wintun_adapter *adapter_alloc(void)
 {
 	struct wintun_adapter *a = calloc(1, sizeof(*a));
+	pthread_rwlockattr_t attr;
 
-	if (a)
-		a->fd = a->claim_fd = -1;
-	else
+	if (!a) {
 		wt_err("out of memory for an adapter handle");
+		return NULL;
+	}
+	a->fd = a->claim_fd = -1;
+	/* A switch must not wait behind a stream of readers. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&a->fd_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	return a;
 }
 
@@ -37,6 +44,7 @@ void wt_adapter_free(struct wintun_adapter *a)
 		return; /* a session still uses the handle */
 	if (a->fd >= 0)
 		close(a->fd);
+	pthread_rwlock_destroy(&a->fd_lock);
 	free(a);
 }
 

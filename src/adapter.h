@@ -10,6 +10,7 @@
 #define WINTUN_ADAPTER_H
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,11 @@
 
 struct wintun_adapter {
 	int fd;              /* detached TUN queue: keeps the device alive */
+	/* Held shared around each system call on fd, exclusive while a mode
+	 * switch replaces that queue (adapter_handle.c): a call in flight holds
+	 * a reference to the old queue, and the kernel counts the queue, and
+	 * keeps the device's flags, until that reference goes. */
+	pthread_rwlock_t fd_lock;
 	_Atomic int ifindex; /* in the device's namespace; changes only on a netns move */
 	bool created;        /* delete the device on close */
 	atomic_uint sessions; /* sessions running through this handle (the set) */

@@ -25,11 +25,22 @@ int wt_adapter_ifindex(const struct wintun_adapter *a)
 	return atomic_load_explicit((_Atomic int *)&a->ifindex, memory_order_relaxed);
 }
 
+/* wt_tun_name on the handle's queue, never on the one a switch replaces. */
+static int handle_name(struct wintun_adapter *a, char name[IFNAMSIZ])
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&a->fd_lock);
+	ret = wt_tun_name(a->fd, name);
+	pthread_rwlock_unlock(&a->fd_lock);
+	return ret;
+}
+
 int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ])
 {
 	/* TUNGETIFF works on our detached queue and follows renames and
 	 * namespace moves; it fails once the device is gone. */
-	int ret = wt_tun_name(a->fd, name);
+	int ret = handle_name(a, name);
 
 	if (ret == -EBADFD || ret == -ENODEV) {
 		wt_err("adapter #%d is gone (its device was deleted)", wt_adapter_ifindex(a));
@@ -43,7 +54,7 @@ int wt_adapter_name(struct wintun_adapter *a, char name[IFNAMSIZ])
 
 const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8])
 {
-	if (wt_tun_name(a->fd, buf))
+	if (handle_name(a, buf))
 		snprintf(buf, IFNAMSIZ + 8, "#%d", wt_adapter_ifindex(a));
 	return buf;
 }
@@ -53,8 +64,11 @@ const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8]
  * such a caller cannot have moved the device anyway. */
 int wt_adapter_netns(struct wintun_adapter *a)
 {
-	int ns = wt_tun_netns(a->fd);
+	int ns;
 
+	pthread_rwlock_rdlock(&a->fd_lock);
+	ns = wt_tun_netns(a->fd);
+	pthread_rwlock_unlock(&a->fd_lock);
 	return ns < 0 ? -1 : ns;
 }
 
@@ -72,11 +86,13 @@ int wt_adapter_nl_open(struct wintun_adapter *a, struct wt_nl *nl)
 static int device_vnet_hdr(struct wintun_adapter *a)
 {
 	struct ifreq ifr;
+	int ret;
 
 	memset(&ifr, 0, sizeof(ifr));
-	if (ioctl(a->fd, TUNGETIFF, &ifr) < 0)
-		return -errno;
-	return (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+	pthread_rwlock_rdlock(&a->fd_lock);
+	ret = ioctl(a->fd, TUNGETIFF, &ifr) < 0 ? -errno : 0;
+	pthread_rwlock_unlock(&a->fd_lock);
+	return ret ? ret : (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 }
 
 /* Put a fresh detached queue of the device, opened in namespace @ns, under
@@ -102,34 +118,43 @@ static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, 
  * detached queue always counts.  So: make the device persistent for a moment,
  * drop the handle's queue, attach the new queue alone (its flags apply), and
  * re-open the handle's queue.  A crash inside this window leaves a persistent
- * device, which WintunDeleteDriver removes.  The handle's fd keeps its number
- * throughout (/dev/null stands in): other threads use a->fd without a lock
- * (a log line's adapter name, a session of the set being refused), and must
- * never see it change or meet a closed, reused number.
+ * device, which WintunDeleteDriver removes.  Other threads make their system
+ * calls on the handle's fd (a log line's adapter name, the namespace, a
+ * steering program) under fd_lock shared; the switch holds it exclusive, as
+ * a call in flight on the old queue would keep it counted past its close
+ * (the kernel would then keep the device's flags: a spurious EBUSY).  The
+ * fd keeps its number throughout (/dev/null stands in), so that nothing ever
+ * meets a closed or reused number.
  */
 static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *name, int flags,
 				 int fd)
 {
 	int hold, ret;
 
-	if (ioctl(a->fd, TUNSETPERSIST, 1) < 0)
-		return -errno;
+	pthread_rwlock_wrlock(&a->fd_lock);
+	if (ioctl(a->fd, TUNSETPERSIST, 1) < 0) {
+		ret = -errno;
+		goto out;
+	}
 	hold = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (hold < 0 || dup3(hold, a->fd, O_CLOEXEC) < 0) {
 		ret = -errno;
 		if (hold >= 0)
 			close(hold);
 		ioctl(a->fd, TUNSETPERSIST, 0);
-		return ret;
+		goto out;
 	}
 	close(hold);
 	ret = wt_tun_set_iff(fd, name, flags);
 	if (reopen_handle_fd(a, ns, name, flags) < 0) {
 		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",
 		       name);
-		return ret ? ret : -EIO;
+		ret = ret ? ret : -EIO;
+		goto out;
 	}
 	ioctl(a->fd, TUNSETPERSIST, 0);
+out:
+	pthread_rwlock_unlock(&a->fd_lock);
 	return ret;
 }
 

@@ -18,15 +18,16 @@
 WINTUN_API bool WintunSetAdapterSteeringProgram(WINTUN_ADAPTER_HANDLE Adapter, int ProgramFd)
 {
 	char name[IFNAMSIZ + 8];
-	int fd = ProgramFd < 0 ? -1 : ProgramFd;
+	int fd = ProgramFd < 0 ? -1 : ProgramFd, err;
 
 	if (!Adapter) {
 		wt_err("WintunSetAdapterSteeringProgram: adapter is NULL");
 		return wt_fail_bool(-EINVAL);
 	}
-	if (ioctl(Adapter->fd, TUNSETSTEERINGEBPF, &fd) < 0) {
-		int err = errno;
-
+	pthread_rwlock_rdlock(&Adapter->fd_lock);
+	err = ioctl(Adapter->fd, TUNSETSTEERINGEBPF, &fd) < 0 ? errno : 0;
+	pthread_rwlock_unlock(&Adapter->fd_lock);
+	if (err) {
 		wt_err("cannot %s the steering program of %s: %s%s", ProgramFd < 0 ? "remove" : "set",
 		       wt_adapter_log_name(Adapter, name), strerror(err),
 		       err == EINVAL || err == EBADF ? " (not a loaded BPF_PROG_TYPE_SOCKET_FILTER "

@@ -778,6 +778,67 @@ Test(multi_queue, a_start_refused_during_the_sets_mode_switch, .timeout = 240)
 	WintunCloseAdapter(a);
 }
 
+struct name_reader {
+	WINTUN_ADAPTER_HANDLE h;
+	atomic_bool stop;
+	atomic_uint reads;
+};
+
+static void *read_names(void *arg)
+{
+	struct name_reader *r = arg;
+	char name[WINTUN_MAX_ADAPTER_NAME];
+
+	while (!atomic_load(&r->stop)) {
+		/* Two calls that make a system call on the handle's own queue:
+		 * TUNSETSTEERINGEBPF (no program: nothing changes) and
+		 * TUNGETIFF. */
+		WintunSetAdapterSteeringProgram(r->h, -1);
+		if (atomic_fetch_add(&r->reads, 1) % 16 == 0)
+			WintunGetAdapterName(r->h, name);
+	}
+	return NULL;
+}
+
+/* The first session of a handle switches the device to offload mode while
+ * another thread reads the adapter's name through the same handle: that
+ * read's reference to the handle's old queue can outlive the switch's close
+ * of it, and the kernel then keeps the device's flags (the queue still
+ * counts).  The start must wait that out, not fail with EBUSY. */
+Test(multi_queue, a_mode_switch_while_another_thread_uses_the_handle, .timeout = 240)
+{
+	unsigned fails = 0;
+
+	for (unsigned round = 0; round < 100; round++) {
+		struct name_reader r[2] = { 0 };
+		WINTUN_SESSION_OPTIONS o = { .Size = sizeof(o), .Flags = WINTUN_SESSION_OFFLOAD,
+					     .Capacity = CAP };
+		WINTUN_ADAPTER_HANDLE h = WintunCreateAdapter("wtm2", "Test", NULL);
+		WINTUN_SESSION_HANDLE x;
+		pthread_t t[2];
+
+		cr_assert_not_null(h, "round %u: %s", round, strerror(errno));
+		for (int i = 0; i < 2; i++) {
+			r[i].h = h;
+			cr_assert_eq(pthread_create(&t[i], NULL, read_names, &r[i]), 0);
+		}
+		while (!atomic_load(&r[0].reads) || !atomic_load(&r[1].reads))
+			sched_yield();
+		x = WintunStartSessionEx(h, &o);
+		for (int i = 0; i < 2; i++) {
+			atomic_store(&r[i].stop, true);
+			pthread_join(t[i], NULL);
+		}
+		cr_expect_not_null(x, "round %u: %s", round, strerror(errno));
+		fails += !x;
+		if (x)
+			WintunEndSession(x);
+		WintunCloseAdapter(h);
+	}
+	cr_log_info("%u of 100 starts failed", fails);
+	WintunCloseAdapter(a);
+}
+
 /* ---- no descriptor leaks on the set's error paths ---------------------- */
 
 static int count_fds(void)
