@@ -129,6 +129,7 @@ static int reopen_handle_fd(struct wintun_adapter *a, int ns, const char *name, 
 static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *name, int flags,
 				 int fd)
 {
+	bool lost = false;
 	int hold, ret;
 
 	pthread_rwlock_wrlock(&a->fd_lock);
@@ -146,15 +147,17 @@ static int attach_switching_vnet(struct wintun_adapter *a, int ns, const char *n
 	}
 	close(hold);
 	ret = wt_tun_set_iff(fd, name, flags);
-	if (reopen_handle_fd(a, ns, name, flags) < 0) {
-		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",
-		       name);
+	lost = reopen_handle_fd(a, ns, name, flags) < 0;
+	if (lost)
 		ret = ret ? ret : -EIO;
-		goto out;
-	}
-	ioctl(a->fd, TUNSETPERSIST, 0);
+	else
+		ioctl(a->fd, TUNSETPERSIST, 0);
 out:
 	pthread_rwlock_unlock(&a->fd_lock);
+	/* Logged unlocked: a log callback may call back into this handle. */
+	if (lost)
+		wt_err("%s: cannot re-open the adapter's own queue; the device stays persistent",
+		       name);
 	return ret;
 }
 
