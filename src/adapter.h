@@ -53,6 +53,11 @@ struct wintun_adapter {
  */
 int wt_adapter_open_queue(struct wintun_adapter *a, bool vnet_hdr, int *fd);
 
+/* ioctl(2) on the handle's own queue, under fd_lock held shared: never on
+ * the queue a mode switch is replacing.  Every system call on fd outside
+ * the switch goes through here.  Returns ioctl's result or a negative errno. */
+int wt_adapter_ioctl(struct wintun_adapter *a, unsigned long req, void *arg);
+
 /* Interface index in the device's current namespace. */
 int wt_adapter_ifindex(const struct wintun_adapter *a);
 

@@ -25,14 +25,30 @@ int wt_adapter_ifindex(const struct wintun_adapter *a)
 	return atomic_load_explicit((_Atomic int *)&a->ifindex, memory_order_relaxed);
 }
 
-/* wt_tun_name on the handle's queue, never on the one a switch replaces. */
-static int handle_name(struct wintun_adapter *a, char name[IFNAMSIZ])
+int wt_adapter_ioctl(struct wintun_adapter *a, unsigned long req, void *arg)
 {
 	int ret;
 
 	pthread_rwlock_rdlock(&a->fd_lock);
-	ret = wt_tun_name(a->fd, name);
+	ret = ioctl(a->fd, req, arg);
+	if (ret < 0)
+		ret = -errno;
 	pthread_rwlock_unlock(&a->fd_lock);
+	return ret;
+}
+
+/* TUNGETIFF: the device's current name. */
+static int handle_name(struct wintun_adapter *a, char name[IFNAMSIZ])
+{
+	struct ifreq ifr;
+	int ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ret = wt_adapter_ioctl(a, TUNGETIFF, &ifr);
+	if (!ret) {
+		memcpy(name, ifr.ifr_name, IFNAMSIZ);
+		name[IFNAMSIZ - 1] = '\0';
+	}
 	return ret;
 }
 
@@ -64,11 +80,8 @@ const char *wt_adapter_log_name(struct wintun_adapter *a, char buf[IFNAMSIZ + 8]
  * such a caller cannot have moved the device anyway. */
 int wt_adapter_netns(struct wintun_adapter *a)
 {
-	int ns;
+	int ns = wt_adapter_ioctl(a, TUNGETDEVNETNS, NULL);
 
-	pthread_rwlock_rdlock(&a->fd_lock);
-	ns = wt_tun_netns(a->fd);
-	pthread_rwlock_unlock(&a->fd_lock);
 	return ns < 0 ? -1 : ns;
 }
 
@@ -89,9 +102,7 @@ static int device_vnet_hdr(struct wintun_adapter *a)
 	int ret;
 
 	memset(&ifr, 0, sizeof(ifr));
-	pthread_rwlock_rdlock(&a->fd_lock);
-	ret = ioctl(a->fd, TUNGETIFF, &ifr) < 0 ? -errno : 0;
-	pthread_rwlock_unlock(&a->fd_lock);
+	ret = wt_adapter_ioctl(a, TUNGETIFF, &ifr);
 	return ret ? ret : (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 }
 

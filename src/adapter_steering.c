@@ -24,9 +24,7 @@ WINTUN_API bool WintunSetAdapterSteeringProgram(WINTUN_ADAPTER_HANDLE Adapter, i
 		wt_err("WintunSetAdapterSteeringProgram: adapter is NULL");
 		return wt_fail_bool(-EINVAL);
 	}
-	pthread_rwlock_rdlock(&Adapter->fd_lock);
-	err = ioctl(Adapter->fd, TUNSETSTEERINGEBPF, &fd) < 0 ? errno : 0;
-	pthread_rwlock_unlock(&Adapter->fd_lock);
+	err = -wt_adapter_ioctl(Adapter, TUNSETSTEERINGEBPF, &fd);
 	if (err) {
 		wt_err("cannot %s the steering program of %s: %s%s", ProgramFd < 0 ? "remove" : "set",
 		       wt_adapter_log_name(Adapter, name), strerror(err),

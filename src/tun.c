@@ -42,22 +42,3 @@ int wt_tun_detach(int fd)
 	ifr.ifr_flags = IFF_DETACH_QUEUE;
 	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
 }
-
-int wt_tun_name(int fd, char name[IFNAMSIZ])
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	if (ioctl(fd, TUNGETIFF, &ifr))
-		return -errno;
-	memcpy(name, ifr.ifr_name, IFNAMSIZ);
-	name[IFNAMSIZ - 1] = '\0';
-	return 0;
-}
-
-int wt_tun_netns(int fd)
-{
-	int ns = ioctl(fd, TUNGETDEVNETNS);
-
-	return ns < 0 ? -errno : ns;
-}

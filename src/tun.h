@@ -30,10 +30,4 @@ int wt_tun_set_iff(int fd, const char *name, int flags);
  * receives no packet. */
 int wt_tun_detach(int fd);
 
-/* TUNGETIFF: the device's current name. */
-int wt_tun_name(int fd, char name[IFNAMSIZ]);
-
-/* TUNGETDEVNETNS: a new fd of the device's current network namespace. */
-int wt_tun_netns(int fd);
-
 #endif
