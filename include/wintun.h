@@ -904,7 +904,10 @@ typedef struct WINTUN_SESSION_STATISTICS {
 					      session: WINTUN_FEATURE_* bits */
 	uint64_t RxRingFullEpisodes;     /**< times RX stopped reading because the Send
 					      ring was full (until the client released
-					      space); what DropRingFull counted before */
+					      space); what DropRingFull counted before.
+					      An episode is counted once its drop
+					      baseline is read: every drop after it
+					      shows in DropRingFull */
 } WINTUN_SESSION_STATISTICS;
 
 /*

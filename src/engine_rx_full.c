@@ -26,25 +26,30 @@ static void count_drops(struct wt_port *p)
 
 void wt_rx_full_note(struct wt_port *p)
 {
+	bool chained = false;
+
 	if (p->rx_blocked) {
 		if (wt_now_ns() - p->rx_full_checked_ns > WT_MTU_RECHECK_NS)
 			count_drops(p);
 		return;
 	}
 	p->rx_blocked = true;
-	wt_stat_add(&p->stats->rx.ring_full_episodes, 1);
 	/* The last episode's drops not counted yet: one look counts them and
 	 * is this episode's baseline. */
 	if (p->rx_full_count_due && p->rx_full_base_ok) {
 		count_drops(p);
-		if (p->rx_full_base_ok)
-			return;
+		chained = p->rx_full_base_ok;
 	}
-	p->rx_full_count_due = false;
-	/* Without a baseline this episode's drops are not known: none are
-	 * counted rather than guessed. */
-	p->rx_full_base_ok = wt_netdev_tx_dropped(p->netdev, p->tun_fd, &p->rx_full_base) == 0;
-	p->rx_full_checked_ns = wt_now_ns();
+	if (!chained) {
+		p->rx_full_count_due = false;
+		/* Without a baseline this episode's drops are not known: none
+		 * are counted rather than guessed. */
+		p->rx_full_base_ok = wt_netdev_tx_dropped(p->netdev, p->tun_fd, &p->rx_full_base) == 0;
+		p->rx_full_checked_ns = wt_now_ns();
+	}
+	/* Counted once the baseline is read: from then on every drop of the
+	 * episode is counted, so whoever sees the episode can rely on that. */
+	wt_stat_add(&p->stats->rx.ring_full_episodes, 1);
 }
 
 void wt_rx_full_end(struct wt_port *p)
