@@ -581,7 +581,13 @@ Test(pump, queues_spread_flows_over_the_pairs)
 	cr_expect_eq(nn_run_in(ns_a, "bash -c 'for p in $(seq 20000 20063); do for i in 1 2 3 4 5 6 7 "
 				  "8 9 10; do echo x >/dev/udp/10.2.0.1/$p; done; done'"),
 		     0);
-	usleep(300000);
+	/* Stopped once all 640 reached B's stack (its closed ports count
+	 * them), not after a fixed time: under ASan on a loaded machine 300 ms
+	 * saw 525 (10 s only guard against a hang). */
+	for (int i = 0; i < 100 && nn_run_in(ns_b, "awk '/^Udp: [0-9]/ { n = $3 } END { exit n < 640 }' "
+						   "/proc/net/snmp");
+	     i++)
+		usleep(100000);
 	cr_expect_eq(stop_pump(), 0);
 	json = pump_output();
 	n = per_queue_packets(json, q, 8);
