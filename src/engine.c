@@ -25,6 +25,7 @@
 #include "engine_rx_full.h"
 #include "kernel_features.h"
 #include "log.h"
+#include "port_netdev.h"
 #include "ring_sync.h"
 
 enum wt_cmd_op { WT_CMD_ADD, WT_CMD_REMOVE };
@@ -322,20 +323,17 @@ static bool pump_all(struct wt_engine *e)
 }
 
 /* Ends the sessions whose device was deleted without a wake-up reaching us
- * (see WT_ALIVE_RECHECK_NS).  A detached TUN fd answers every ioctl but
- * TUNSETIFF with EBADFD. */
-static void check_devices(struct wt_engine *e, uint64_t now)
+ * (see WT_ALIVE_RECHECK_NS), asking a queue fd if what it last said is
+ * older than @max_age_ns or no longer holds. */
+static void check_devices(struct wt_engine *e, uint64_t now, uint64_t max_age_ns)
 {
-	struct ifreq ifr;
-
 	e->alive_checked_ns = now;
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++) {
 		struct wt_port *p = e->ports[i];
 
 		if (!p || p->dead || p->closing)
 			continue;
-		memset(&ifr, 0, sizeof(ifr));
-		if (ioctl(p->tun_fd, TUNGETIFF, &ifr) < 0 && errno == EBADFD)
+		if (wt_netdev_check(p->netdev, p->tun_fd, max_age_ns) == -EBADFD)
 			wt_port_kill(p, "the TUN device was deleted", ENODEV);
 	}
 }
@@ -385,6 +383,19 @@ static void settle_drops(struct wt_engine *e, bool *held)
 	for (unsigned i = 0; i < WT_ENGINE_MAX_PORTS; i++)
 		if (e->ports[i])
 			wt_rx_full_settle(e->ports[i]);
+}
+
+/* On the way to sleep, nothing to do: the time to ask every queue fd, when
+ * it is due (see WT_DEVICES_ASK_NS). */
+static void ask_devices(struct wt_engine *e, bool *held)
+{
+	uint64_t now = wt_now_ns();
+
+	if (now - e->devices_asked_ns < WT_DEVICES_ASK_NS)
+		return;
+	submit_held(e, held); /* the polls wait in the kernel meanwhile */
+	check_devices(e, now, 0);
+	e->devices_asked_ns = now;
 }
 
 static void disarm_all(struct wt_engine *e)
@@ -476,7 +487,7 @@ static void engine_loop(struct wt_engine *e)
 		 * device from being noticed. */
 		now = wt_now_ns();
 		if (now - e->alive_checked_ns > WT_ALIVE_RECHECK_NS)
-			check_devices(e, now);
+			check_devices(e, now, WT_NETDEV_TRUST_NS);
 		work = pump_all(e);
 		/* Reads and writes complete inline: wait for one completion
 		 * in the same io_uring_enter that submits them.  Only then: a
@@ -517,6 +528,7 @@ static void engine_loop(struct wt_engine *e)
 			spinning = false;
 		}
 		settle_drops(e, &held);
+		ask_devices(e, &held);
 		if (!prepare_sleep(e, &timeout_ns)) {
 			submit_held(e, &held); /* not sleeping after all */
 			idle_since = 0;

@@ -60,6 +60,12 @@ _Static_assert(WT_MS_ENTRIES <= WT_RX_BATCH_MAX, "multishot RX counted as a full
  * (and a port whose Send ring is full has no read or poll in flight at
  * all).  The check bounds that race. */
 #define WT_ALIVE_RECHECK_NS 250000000ull
+/* That check asks the queue fd only when the device's name no longer gives
+ * its index (see struct wt_netdev): the fd's ioctls wait for RTNL, and a
+ * link flapping elsewhere would stall the engine before every read after a
+ * quiet spell.  The fd itself is asked on the way to sleep, at this period,
+ * and by a busy engine at WT_NETDEV_TRUST_NS. */
+#define WT_DEVICES_ASK_NS 1000000000ull
 /* A raw-ring client frees Send ring space by storing Head itself, and no
  * event says so: with that ring full, the engine looks again at this period
  * (25 wake-ups a second).  The library's own sessions wake it instead (see
@@ -110,6 +116,7 @@ struct wt_engine {
 	unsigned nports;
 	_Atomic uint64_t enter_calls;
 	uint64_t alive_checked_ns;
+	uint64_t devices_asked_ns; /* when check_devices last asked every queue fd */
 	bool ctl_armed;           /* the control eventfd's poll is in flight */
 	_Atomic uint64_t cq_overflows; /* times completions spilled past the CQ */
 	unsigned inline_sqes;     /* queued reads/writes that complete at submission */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "netlink.h"
 
@@ -28,7 +29,15 @@ struct wt_netdev {
 	struct wt_nl nl;
 	struct wt_ns_id ns;      /* where nl lives (ino 0: the opener's, unknown) */
 	struct wt_ns_id refused; /* a namespace we could not enter: not retried */
-	int ifindex;             /* in ns; 0: not looked up yet */
+	/* The device as the queue fd last named it (TUNGETIFF), at
+	 * known_ns: its name and index in ns (ifindex 0: not known).  The TUN
+	 * ioctls take RTNL, which a link flapping elsewhere or a namespace's
+	 * teardown can hold for long; a socket's SIOCGIFINDEX and SIOCGIFMTU
+	 * look a name up under RCU only.  So while the name still gives the
+	 * index, the fd is not asked again until the answer is max_age old. */
+	char name[IFNAMSIZ];
+	int ifindex;
+	uint64_t known_ns;
 	bool stats_warned;
 };
 
@@ -63,7 +72,7 @@ static int reopen(struct wt_netdev *nd, int ns_fd, const struct stat *st, int tu
 	wt_nl_close(&nd->nl);
 	nd->nl = fresh;
 	nd->ns = (struct wt_ns_id){ st->st_dev, st->st_ino };
-	nd->ifindex = 0;
+	nd->ifindex = 0; /* an index of the old namespace */
 	return 0;
 }
 
@@ -116,7 +125,9 @@ static int dev_ioctl(struct wt_netdev *nd, unsigned long req, struct ifreq *ifr)
 	return ioctl(mnl_socket_get_fd(nd->nl.sock), req, ifr) < 0 ? -errno : 0;
 }
 
-int wt_netdev_mtu(struct wt_netdev *nd, int tun_fd, char name[IFNAMSIZ], uint32_t *mtu)
+/* Ask the queue fd for the device's name (RTNL), follow it into its
+ * namespace and learn its index there. */
+static int learn(struct wt_netdev *nd, int tun_fd)
 {
 	struct ifreq ifr;
 	int ret;
@@ -126,26 +137,60 @@ int wt_netdev_mtu(struct wt_netdev *nd, int tun_fd, char name[IFNAMSIZ], uint32_
 		return -errno;
 	/* A failed follow keeps the old socket; its ENODEV says enough. */
 	follow(nd, tun_fd);
-	ret = dev_ioctl(nd, SIOCGIFMTU, &ifr);
+	ret = dev_ioctl(nd, SIOCGIFINDEX, &ifr);
 	if (ret)
 		return ret;
-	memcpy(name, ifr.ifr_name, IFNAMSIZ);
-	*mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	memcpy(nd->name, ifr.ifr_name, IFNAMSIZ);
+	nd->ifindex = ifr.ifr_ifindex;
+	nd->known_ns = wt_now_ns();
 	return 0;
 }
 
-static int lookup_ifindex(struct wt_netdev *nd, int tun_fd)
+/* The known name still gives the known index in nd's namespace, and the fd
+ * was asked within @max_age_ns.  A renamed, moved or deleted device fails
+ * this: its name is gone, or belongs to another index. */
+static bool still_known(struct wt_netdev *nd, uint64_t max_age_ns)
+{
+	struct ifreq ifr;
+
+	if (!nd->ifindex || wt_now_ns() - nd->known_ns > max_age_ns)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, nd->name, IFNAMSIZ);
+	return !dev_ioctl(nd, SIOCGIFINDEX, &ifr) && ifr.ifr_ifindex == nd->ifindex;
+}
+
+int wt_netdev_check(struct wt_netdev *nd, int tun_fd, uint64_t max_age_ns)
+{
+	return still_known(nd, max_age_ns) ? 0 : learn(nd, tun_fd);
+}
+
+static int read_mtu(struct wt_netdev *nd, uint32_t *mtu)
 {
 	struct ifreq ifr;
 	int ret;
 
 	memset(&ifr, 0, sizeof(ifr));
-	if (ioctl(tun_fd, TUNGETIFF, &ifr) < 0)
-		return -errno;
-	ret = dev_ioctl(nd, SIOCGIFINDEX, &ifr);
-	if (ret)
-		return ret;
-	nd->ifindex = ifr.ifr_ifindex;
+	memcpy(ifr.ifr_name, nd->name, IFNAMSIZ);
+	ret = dev_ioctl(nd, SIOCGIFMTU, &ifr);
+	if (!ret)
+		*mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
+	return ret;
+}
+
+int wt_netdev_mtu(struct wt_netdev *nd, int tun_fd, char name[IFNAMSIZ], uint32_t *mtu)
+{
+	int ret;
+
+	/* Read, then checked that the name was still the device's. */
+	if (!nd->ifindex || read_mtu(nd, mtu) || !still_known(nd, WT_NETDEV_TRUST_NS)) {
+		ret = learn(nd, tun_fd);
+		if (!ret)
+			ret = read_mtu(nd, mtu);
+		if (ret)
+			return ret;
+	}
+	memcpy(name, nd->name, IFNAMSIZ);
 	return 0;
 }
 
@@ -195,10 +240,8 @@ static int query_tx_dropped(struct wt_netdev *nd, uint64_t *out)
 
 int wt_netdev_tx_dropped(struct wt_netdev *nd, int tun_fd, uint64_t *out)
 {
-	int ret = follow(nd, tun_fd);
+	int ret = wt_netdev_check(nd, tun_fd, WT_NETDEV_TRUST_NS);
 
-	if (!ret && !nd->ifindex)
-		ret = lookup_ifindex(nd, tun_fd);
 	if (!ret)
 		ret = query_tx_dropped(nd, out);
 	if (ret && !nd->stats_warned) {
