@@ -300,29 +300,44 @@ Test(multi_queue, flows_stay_in_order_on_one_session_and_spread_over_all)
 	WintunCloseAdapter(a);
 }
 
-static bool is_echo4_reply(const uint8_t *p, uint32_t len)
+/* An echo reply to the request of sequence number @seq. */
+static bool is_echo4_reply(const uint8_t *p, uint32_t len, uint16_t seq)
 {
-	return len >= 28 && p[0] == 0x45 && p[9] == IPPROTO_ICMP && p[20] == 0;
+	return len >= 28 && p[0] == 0x45 && p[9] == IPPROTO_ICMP && p[20] == 0 &&
+	       (p[26] << 8 | p[27]) == seq;
 }
 
-/* Echo replies of session @k's requests, as seen on each session. */
+/* One echo request from session @k; the replies to it, as seen on each
+ * session, are added to @replies.  Each request has a sequence number of its
+ * own, so a late reply to an earlier one is not counted.  Waits for the reply
+ * (hang guard 10 s), then 300 ms more for copies that must not come. */
 static void ping_on(WINTUN_SESSION_HANDLE *s, unsigned n, unsigned k, unsigned *replies)
 {
+	static uint16_t seq;
 	uint8_t req[64], *p;
-	unsigned len = nu_echo4(req, "10.9.0.2", "10.9.0.1", 7, (uint16_t)k);
+	unsigned len, got = 0;
+	uint64_t guard, end = 0;
 	uint32_t size;
 
+	/* Same addresses and id: every request is of the one flow. */
+	len = nu_echo4(req, "10.9.0.2", "10.9.0.1", 7, ++seq);
 	p = WintunAllocateSendPacket(s[k], len);
 	cr_assert_not_null(p);
 	memcpy(p, req, len);
 	WintunSendPacket(s[k], p);
-	for (uint64_t end = now_ms() + 1000; now_ms() < end;) {
+	for (guard = now_ms() + 10000; !end || now_ms() < end; usleep(1000)) {
 		for (unsigned i = 0; i < n; i++)
 			while ((p = WintunReceivePacket(s[i], &size))) {
-				replies[i] += is_echo4_reply(p, size);
+				if (is_echo4_reply(p, size, seq)) {
+					replies[i]++;
+					got++;
+				}
 				WintunReleaseReceivePacket(s[i], p);
 			}
-		usleep(1000);
+		if (got && !end)
+			end = now_ms() + 300;
+		cr_assert(got || now_ms() < guard, "ping %u from session %u: no reply in 10 s",
+			  seq, k);
 	}
 }
 
@@ -334,12 +349,18 @@ Test(multi_queue, a_flow_comes_back_on_the_session_that_sent_it)
 		s[i] = start_extra();
 	for (unsigned round = 0; round < 2; round++)
 		for (unsigned k = 0; k < 3; k++) {
-			unsigned replies[3] = { 0 }, first[3] = { 0 };
+			unsigned replies[3] = { 0 }, moved[3] = { 0 }, tries;
 
 			/* The kernel notes the writing queue just after the
 			 * packet went up the stack: the reply to a flow's first
-			 * packet on a new queue may still go to the old one. */
-			ping_on(s, 3, k, first);
+			 * packet on a new queue may still go to the old one.
+			 * Ping until a reply comes back on k (not after a fixed
+			 * number of pings: the note may come late), then check
+			 * the next one. */
+			for (tries = 0; !moved[k] && tries < 10; tries++)
+				ping_on(s, 3, k, moved);
+			cr_assert(moved[k], "ping on %u: %u pings, no reply came back on it", k,
+				  tries);
 			ping_on(s, 3, k, replies);
 			for (unsigned i = 0; i < 3; i++)
 				cr_expect_eq(replies[i], i == k, "ping on %u: %u replies on %u", k,
