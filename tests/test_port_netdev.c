@@ -249,6 +249,36 @@ Test(port_netdev, mtu_followed_after_foreign_move_and_back, .timeout = 60)
 	moving_teardown(&m);
 }
 
+/*
+ * Renamed under a running session, and another device took the old name:
+ * the engine knows its device by name and index (it asks the queue fd only
+ * when those break), so it must not follow the newcomer's MTU.
+ */
+Test(port_netdev, mtu_followed_after_rename_with_the_old_name_taken, .timeout = 60)
+{
+	WINTUN_ADAPTER_HANDLE a, b;
+	WINTUN_SESSION_HANDLE s;
+	int fd;
+
+	a = create();
+	s = start(a, 0, 0); /* the engine has learnt "wtn0" and its index */
+	cr_assert(WintunSetAdapterName(a, "wtn1"), "rename: %s", strerror(errno));
+	b = WintunCreateAdapter(IFNAME, "Test", NULL);
+	cr_assert_not_null(b, "%s", strerror(errno));
+	cr_assert(WintunSetAdapterMtu(b, 1280), "%s", strerror(errno));
+	cr_assert(WintunSetAdapterMtu(a, 4000), "%s", strerror(errno));
+	nu_if_addr4_up("wtn1", LOCAL, 24);
+	sleep_ms(200); /* the engine's next MTU probe is due before the read */
+	fd = udp_socket();
+	send_udp(fd, 3000, 1);
+	close(fd);
+	expect_big_delivered(s, 3000);
+
+	WintunEndSession(s);
+	WintunCloseAdapter(b);
+	WintunCloseAdapter(a);
+}
+
 /* ---- defect 10: DropRingFull counts packets ----------------------------- */
 
 /* The device's tx_dropped as the kernel reports it (getifaddrs' link
