@@ -23,6 +23,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <net/if.h>
@@ -403,6 +404,42 @@ static bool thread_gone(pid_t pid, pid_t tid)
 	return access(path, F_OK) != 0;
 }
 
+/* Whether the pump's forwarder @fwd is waiting for room in B's ring, read
+ * from /proc without stopping it: asleep in wait_for_work()'s ppoll with
+ * A's read event left out (pfd[0].fd is -1 while the A->B direction holds a
+ * record B's ring had no room for; see tools/pump_fwd.c).  The same
+ * syscall line before and after reading pfd[0]: it was read while the
+ * thread still slept there. */
+static bool fwd_waits_for_room(pid_t fwd)
+{
+	char path[64], before[256] = "", after[256] = "";
+	unsigned long nr, fds, nfds;
+	struct pollfd first = { .fd = 0 };
+	FILE *f;
+	int mem;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pump, (int)fwd);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(before, sizeof(before), f) ||
+	    sscanf(before, "%lu %lx %lx", &nr, &fds, &nfds) != 3 || nr != SYS_ppoll || nfds != 3) {
+		fclose(f);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pump);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem >= 0 && pread(mem, &first, sizeof(first), (off_t)fds) != (ssize_t)sizeof(first))
+		first.fd = 0;
+	if (mem >= 0)
+		close(mem);
+	rewind(f);
+	if (!fgets(after, sizeof(after), f))
+		after[0] = 0;
+	fclose(f);
+	return first.fd == -1 && !strcmp(before, after);
+}
+
 /* B's engine frozen (a ptrace stop of that thread alone): its Receive ring
  * fills and stays full, the forwarder holds a record and waits for room.  A
  * SIGTERM must still end the forwarder then, not only once room appears. */
@@ -413,7 +450,7 @@ Test(pump, sigterm_while_waiting_for_room)
 	pid_t engine_b, fwd;
 	const char *json;
 	int fd, st;
-	bool gone = false;
+	bool waiting = false, gone = false;
 
 	start_pump((const char *[]){ "--separate-engines", "--json", NULL });
 	engine_b = nn_thread_named(pump, "wintun/wtpump-b");
@@ -422,22 +459,25 @@ Test(pump, sigterm_while_waiting_for_room)
 	cr_assert_eq(ptrace(PTRACE_SEIZE, engine_b, 0, 0), 0, "PTRACE_SEIZE: %s", strerror(errno));
 	cr_assert_eq(ptrace(PTRACE_INTERRUPT, engine_b, 0, 0), 0);
 	cr_assert_eq(waitpid(engine_b, &st, __WALL), engine_b);
-	/* 3 MB into B's 512 KiB ring. */
+	/* Rounds of 100 datagrams into B's 512 KiB ring (about 500 of them)
+	 * until the forwarder is seen waiting for room (hang guard 10 s).  A's
+	 * TUN queue holds 500: should A's engine fall behind, the kernel drops
+	 * some of a round, and later rounds make up for them. */
 	fd = nn_socket_in(ns_a, SOCK_DGRAM);
 	inet_pton(AF_INET, "10.2.0.1", &at.sin_addr);
-	for (int i = 0; i < 3000; i++) {
-		sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at));
-		if (i % 100 == 99)
-			usleep(2000); /* let A's engine keep up: its queue holds 500 */
+	for (int i = 0; i < 1000 && !(waiting = fwd_waits_for_room(fwd)); i++) {
+		for (int k = 0; k < 100; k++)
+			sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&at, sizeof(at));
+		usleep(10000);
 	}
 	close(fd);
-	usleep(200000);
+	cr_expect(waiting, "the forwarder never waited for room in B's ring");
 	kill(pump, SIGTERM);
-	for (int i = 0; i < 500 && !gone; i++) {
+	for (int i = 0; i < 1000 && !gone; i++) {
 		gone = thread_gone(pump, fwd);
 		usleep(10000);
 	}
-	cr_expect(gone, "the forwarder still runs 5 s after SIGTERM");
+	cr_expect(gone, "the forwarder still runs 10 s after SIGTERM");
 	/* Only now may B's engine go on: ending B's session needs it. */
 	cr_assert_eq(ptrace(PTRACE_DETACH, engine_b, 0, 0), 0);
 	cr_expect_eq(stop_pump(), 0);
