@@ -77,6 +77,7 @@ _Noreturn void wt_cr_skip(const char *fmt, ...) __attribute__((format(printf, 1,
 #define cr_assert_gt(a, b, ...) WT_CR((a) > (b), true, #a " > " #b, __VA_ARGS__)
 #define cr_expect_gt(a, b, ...) WT_CR((a) > (b), false, #a " > " #b, __VA_ARGS__)
 #define cr_expect_geq(a, b, ...) WT_CR((a) >= (b), false, #a " >= " #b, __VA_ARGS__)
+#define cr_assert_geq(a, b, ...) WT_CR((a) >= (b), true, #a " >= " #b, __VA_ARGS__)
 #define cr_expect_lt(a, b, ...) WT_CR((a) < (b), false, #a " < " #b, __VA_ARGS__)
 #define cr_assert_lt(a, b, ...) WT_CR((a) < (b), true, #a " < " #b, __VA_ARGS__)
 #define cr_expect_leq(a, b, ...) WT_CR((a) <= (b), false, #a " <= " #b, __VA_ARGS__)
