@@ -51,5 +51,7 @@ cp /command.sh run/wintun-kernels-command.sh
 # animations on a terminal, which flood a serial log.
 # shellcheck disable=SC3040 # busybox ash has pipefail
 set -o pipefail
+# run.sh boots again a guest that stops before this marker.
+echo "@@wintun-kernels-start@@"
 chroot /newroot /bin/sh /run/wintun-kernels-command.sh </dev/null 2>&1 | cat
 finish $?
