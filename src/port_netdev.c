@@ -125,6 +125,14 @@ static int dev_ioctl(struct wt_netdev *nd, unsigned long req, struct ifreq *ifr)
 	return ioctl(mnl_socket_get_fd(nd->nl.sock), req, ifr) < 0 ? -errno : 0;
 }
 
+/* A socket ioctl on the device under its known name (RCU, no RTNL). */
+static int known_name_ioctl(struct wt_netdev *nd, unsigned long req, struct ifreq *ifr)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	memcpy(ifr->ifr_name, nd->name, IFNAMSIZ);
+	return dev_ioctl(nd, req, ifr);
+}
+
 /* Ask the queue fd for the device's name (RTNL), follow it into its
  * namespace and learn its index there. */
 static int learn(struct wt_netdev *nd, int tun_fd)
@@ -155,9 +163,7 @@ static bool still_known(struct wt_netdev *nd, uint64_t max_age_ns)
 
 	if (!nd->ifindex || wt_now_ns() - nd->known_ns > max_age_ns)
 		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, nd->name, IFNAMSIZ);
-	return !dev_ioctl(nd, SIOCGIFINDEX, &ifr) && ifr.ifr_ifindex == nd->ifindex;
+	return !known_name_ioctl(nd, SIOCGIFINDEX, &ifr) && ifr.ifr_ifindex == nd->ifindex;
 }
 
 int wt_netdev_check(struct wt_netdev *nd, int tun_fd, uint64_t max_age_ns)
@@ -168,11 +174,8 @@ int wt_netdev_check(struct wt_netdev *nd, int tun_fd, uint64_t max_age_ns)
 static int read_mtu(struct wt_netdev *nd, uint32_t *mtu)
 {
 	struct ifreq ifr;
-	int ret;
+	int ret = known_name_ioctl(nd, SIOCGIFMTU, &ifr);
 
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, nd->name, IFNAMSIZ);
-	ret = dev_ioctl(nd, SIOCGIFMTU, &ifr);
 	if (!ret)
 		*mtu = ifr.ifr_mtu > 0 ? (uint32_t)ifr.ifr_mtu : 0;
 	return ret;
